@@ -89,6 +89,8 @@ export interface Store {
   listJobs(query: JobPageQuery): Promise<JobPage>;
   countJobs(ownerId: string, filter?: VideoJobFilter | null): Promise<number>;
   countActiveJobs(ownerId: string): Promise<number>;
+  /** The owner's job with this idempotency key, if any. */
+  findJobByIdempotencyKey(ownerId: string, idempotencyKey: string): Promise<VideoJob | null>;
   findJobByUpstreamId(upstreamJobId: string): Promise<VideoJob | null>;
 
   // Engine queries.

@@ -1,0 +1,108 @@
+// Every environment variable of CONTRACT.md §2, parsed and validated in one place.
+import { z } from 'zod';
+
+const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const nonEmpty = z.string().trim().min(1);
+
+const EnvSchema = z
+  .object({
+    PORT: integer(0, 65535).default(4000),
+    HOST: nonEmpty.default('127.0.0.1'),
+    PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+    DATABASE_URL: nonEmpty
+      .refine((v) => !/^postgres(ql)?:/.test(v), 'the Postgres store does not exist yet; use a file: URL or a path')
+      .default('file:./data/gateway.db'),
+    MEDIA_DIR: nonEmpty.default('./data/media'),
+    SCENARIO_API_URL: z.url({ protocol: /^https?$/ }).default('https://api.cloud.scenario.com/v1'),
+    SCENARIO_SDK_API_KEY: nonEmpty.optional(),
+    SCENARIO_SDK_API_SECRET: nonEmpty.optional(),
+    SCENARIO_MODEL_ID: nonEmpty.default('model_wan-2-5-t2v'),
+    POLL_MIN_INTERVAL_MS: integer(100, 3_600_000).default(2000),
+    POLL_MAX_INTERVAL_MS: integer(100, 3_600_000).default(20000),
+    UPSTREAM_MAX_IN_FLIGHT: integer(1, 1000).default(8),
+    MAX_ACTIVE_JOBS_PER_USER: integer(1, 100_000).default(10),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    MEDIA_URL_TTL_SECONDS: integer(1, 365 * 86400).default(86400),
+    MEDIA_SIGNING_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+    GENERATE_RATE_LIMIT_PER_MINUTE: integer(1, 100_000).default(30),
+    SIMULATOR_PORT: integer(0, 65535).default(4010),
+    SIMULATOR_JOB_SECONDS: z.coerce.number().positive().max(86400).default(30),
+  })
+  .superRefine((env, ctx) => {
+    if (env.POLL_MIN_INTERVAL_MS > env.POLL_MAX_INTERVAL_MS) {
+      ctx.addIssue({ code: 'custom', path: ['POLL_MIN_INTERVAL_MS'], message: 'must not exceed POLL_MAX_INTERVAL_MS' });
+    }
+    const hasKey = env.SCENARIO_SDK_API_KEY !== undefined;
+    const hasSecret = env.SCENARIO_SDK_API_SECRET !== undefined;
+    if (hasKey !== hasSecret) {
+      const missing = hasKey ? 'SCENARIO_SDK_API_SECRET' : 'SCENARIO_SDK_API_KEY';
+      ctx.addIssue({ code: 'custom', path: [missing], message: 'must be set together with the other Scenario credential' });
+    }
+  });
+
+export interface Config {
+  port: number;
+  host: string;
+  /** Without a trailing slash; null ⇒ derived from the listening port (PORT=0). */
+  publicUrl: string | null;
+  databaseUrl: string;
+  mediaDir: string;
+  nodeEnv: 'development' | 'production' | 'test';
+  logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
+  /** null ⇒ simulator mode. */
+  scenario: { apiUrl: string; apiKey: string; apiSecret: string } | null;
+  scenarioApiUrl: string;
+  modelId: string;
+  pollMinIntervalMs: number;
+  pollMaxIntervalMs: number;
+  upstreamMaxInFlight: number;
+  maxActiveJobsPerUser: number;
+  mediaUrlTtlSeconds: number;
+  mediaSigningSecret: string | null;
+  generateRateLimitPerMinute: number;
+  simulatorPort: number;
+  simulatorJobSeconds: number;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Parses the environment; throws ConfigError with one line naming the first bad variable. Never echoes values (they may be secrets). */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  // An empty variable means "unset", as in most shells' `VAR= cmd`.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = EnvSchema.safeParse(present);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const variable = String(issue.path[0] ?? 'environment');
+    throw new ConfigError(`invalid configuration: ${variable} ${issue.message}`);
+  }
+  const e = parsed.data;
+  const port = e.PORT;
+  return {
+    port,
+    host: e.HOST,
+    publicUrl: e.PUBLIC_URL ? e.PUBLIC_URL.replace(/\/+$/, '') : port === 0 ? null : `http://localhost:${port}`,
+    databaseUrl: e.DATABASE_URL,
+    mediaDir: e.MEDIA_DIR,
+    nodeEnv: e.NODE_ENV,
+    logLevel: e.LOG_LEVEL,
+    scenario:
+      e.SCENARIO_SDK_API_KEY && e.SCENARIO_SDK_API_SECRET
+        ? { apiUrl: e.SCENARIO_API_URL, apiKey: e.SCENARIO_SDK_API_KEY, apiSecret: e.SCENARIO_SDK_API_SECRET }
+        : null,
+    scenarioApiUrl: e.SCENARIO_API_URL,
+    modelId: e.SCENARIO_MODEL_ID,
+    pollMinIntervalMs: e.POLL_MIN_INTERVAL_MS,
+    pollMaxIntervalMs: e.POLL_MAX_INTERVAL_MS,
+    upstreamMaxInFlight: e.UPSTREAM_MAX_IN_FLIGHT,
+    maxActiveJobsPerUser: e.MAX_ACTIVE_JOBS_PER_USER,
+    mediaUrlTtlSeconds: e.MEDIA_URL_TTL_SECONDS,
+    mediaSigningSecret: e.MEDIA_SIGNING_SECRET ?? null,
+    generateRateLimitPerMinute: e.GENERATE_RATE_LIMIT_PER_MINUTE,
+    simulatorPort: e.SIMULATOR_PORT,
+    simulatorJobSeconds: e.SIMULATOR_JOB_SECONDS,
+  };
+}

@@ -1,0 +1,85 @@
+// What every engine step needs, and the one way a step changes a job: a compare-and-set update that is
+// published on the event bus when a client-visible field changed.
+import type { VideoJob, VideoJobPatch } from '../domain/video-job.ts';
+import type { JobEventBus } from '../events/job-event-bus.ts';
+import type { Logger } from '../log.ts';
+import type { ScenarioApi } from '../scenario/types.ts';
+import type { Store, UpdateJobOptions } from '../store/store.ts';
+import type { RunTimeHistory } from './run-time-history.ts';
+import type { UpstreamHealth } from './upstream-health.ts';
+
+export interface EngineSettings {
+  modelId: string;
+  mediaDir: string;
+  pollMinIntervalMs: number;
+  pollMaxIntervalMs: number;
+  upstreamMaxInFlight: number;
+  maxActiveJobsPerUser: number;
+  generateRateLimitPerMinute: number;
+  /** How long after an uncertain submit the job may still show up in upstream's list (default 60 s). */
+  reconcileWindowMs?: number;
+}
+
+export interface EngineContext {
+  store: Store;
+  scenario: ScenarioApi;
+  bus: JobEventBus;
+  log: Logger;
+  settings: EngineSettings;
+  history: RunTimeHistory;
+  health: UpstreamHealth;
+  now(): number;
+  random(): number;
+}
+
+const PUBLIC_FIELDS = [
+  'status',
+  'upstreamStatus',
+  'upstreamJobId',
+  'progress',
+  'queuePosition',
+  'error',
+  'creativeUnitsCost',
+  'submittedAt',
+  'completedAt',
+] as const satisfies ReadonlyArray<keyof VideoJob>;
+
+function changesPublicFields(before: VideoJob, after: VideoJob): boolean {
+  return PUBLIC_FIELDS.some((field) => JSON.stringify(before[field]) !== JSON.stringify(after[field]));
+}
+
+/**
+ * Applies `patch` if the job is still at the version the caller read; returns the new job, or null when
+ * someone else changed it first (the caller drops its step; the scheduler looks at the job again).
+ */
+export async function commitJobChange(
+  ctx: EngineContext,
+  job: VideoJob,
+  patch: VideoJobPatch,
+  options: Omit<UpdateJobOptions, 'ifVersion'> = {},
+): Promise<VideoJob | null> {
+  const updated = await ctx.store.updateJob(job.id, patch, { ...options, ifVersion: job.version });
+  if (updated && (changesPublicFields(job, updated) || options.videoAssets?.length || options.message)) {
+    ctx.bus.publish(updated);
+  }
+  return updated;
+}
+
+/**
+ * For results that must not be lost (an upstream job id that costs money): re-reads and re-applies on a
+ * version conflict, a bounded number of times.
+ */
+export async function commitJobChangeSurely(
+  ctx: EngineContext,
+  job: VideoJob,
+  patch: VideoJobPatch,
+  options: Omit<UpdateJobOptions, 'ifVersion'> = {},
+): Promise<VideoJob> {
+  let current: VideoJob | null = job;
+  for (let attempt = 0; attempt < 5 && current; attempt++) {
+    const updated = await commitJobChange(ctx, current, patch, options);
+    if (updated) return updated;
+    current = await ctx.store.getJob(job.id);
+  }
+  throw new Error(`could not record a change of job ${job.id}`);
+}

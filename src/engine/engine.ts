@@ -1,0 +1,359 @@
+// The job engine: accepts jobs, admits them fairly, submits each upstream at most once, follows it,
+// stores its outputs, and resumes all of that after a restart. One scheduler loop drives every job;
+// there is no timer per job. Nothing here knows GraphQL.
+import { randomInt, randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { FieldError, GenerateVideoRequest } from '../domain/generate-request.ts';
+import { normalizeGenerateRequest } from '../domain/generate-request.ts';
+import { isTerminal, sameRequest, WAN_T2V, type VideoJob } from '../domain/video-job.ts';
+import type { JobEventBus } from '../events/job-event-bus.ts';
+import type { Logger } from '../log.ts';
+import { ScenarioError, type ScenarioApi } from '../scenario/types.ts';
+import type { Store } from '../store/store.ts';
+import { admissionOrder } from './admission.ts';
+import { storeAudio, type StoreAudioOutcome } from './audio-import.ts';
+import { commitJobChange, type EngineContext, type EngineSettings } from './context.ts';
+import { mirrorAssets } from './mirror.ts';
+import { applyUpstreamJob, pollJobs } from './poll.ts';
+import { SlidingWindowRateLimiter } from './rate-limiter.ts';
+import { reconcileSubmit } from './reconcile.ts';
+import { RunTimeHistory } from './run-time-history.ts';
+import { submitJob } from './submit.ts';
+import { UpstreamHealth } from './upstream-health.ts';
+
+export interface EngineDependencies {
+  store: Store;
+  scenario: ScenarioApi;
+  bus: JobEventBus;
+  log: Logger;
+  settings: EngineSettings;
+  /** How often the scheduler looks for due work when nothing wakes it. */
+  tickMs?: number;
+  now?: () => number;
+  random?: () => number;
+}
+
+export type CreateJobOutcome =
+  | { kind: 'created'; job: VideoJob }
+  | { kind: 'deduplicated'; job: VideoJob }
+  | { kind: 'invalid'; fieldErrors: FieldError[] }
+  | { kind: 'audioNotFound' }
+  | { kind: 'quota'; limit: number; retryAfterSeconds: number | null }
+  | { kind: 'rateLimited'; retryAfterSeconds: number }
+  | { kind: 'idempotencyConflict'; existingJob: VideoJob }
+  | { kind: 'upstreamRefused'; message: string };
+
+export type CancelOutcome =
+  | { kind: 'canceled'; job: VideoJob }
+  | { kind: 'notFound' }
+  | { kind: 'notCancelable'; job: VideoJob; reason: string };
+
+export type DeleteOutcome = { kind: 'deleted'; jobId: string } | { kind: 'notFound' } | { kind: 'notTerminal'; job: VideoJob };
+
+const MAX_DUE_PER_TICK = 200;
+const MAX_PARALLEL = { poll: 2, mirror: 4, reconcile: 2 } as const;
+/** Stop waits this long for running steps; their state is safe in the database either way. */
+const STOP_GRACE_MS = 8_000;
+const UNEXPECTED_ERROR_RETRY_MS = 30_000;
+
+export class VideoJobEngine {
+  private readonly ctx: EngineContext;
+  private readonly tickMs: number;
+  private readonly rateLimiter: SlidingWindowRateLimiter;
+  private readonly busy = new Set<string>();
+  private readonly tasks = new Set<Promise<void>>();
+  private readonly activeSteps = { poll: 0, mirror: 0, reconcile: 0, submit: 0 };
+  private lastServedOwner: string | null = null;
+  private running = false;
+  private loopDone: Promise<void> = Promise.resolve();
+  private wakeSleeper: (() => void) | null = null;
+  /** A wake-up that came while the loop was busy: the next sleep ends at once. */
+  private wakeRequested = false;
+
+  constructor(deps: EngineDependencies) {
+    const now = deps.now ?? Date.now;
+    this.ctx = {
+      store: deps.store,
+      scenario: deps.scenario,
+      bus: deps.bus,
+      log: deps.log,
+      settings: deps.settings,
+      history: new RunTimeHistory(),
+      health: new UpstreamHealth(now),
+      now,
+      random: deps.random ?? Math.random,
+    };
+    this.tickMs = deps.tickMs ?? 250;
+    this.rateLimiter = new SlidingWindowRateLimiter(deps.settings.generateRateLimitPerMinute);
+  }
+
+  get settings(): EngineSettings {
+    return this.ctx.settings;
+  }
+
+  /** Loads the run-time history, brings every unfinished job back into the schedule, and starts the loop. */
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.ctx.history = new RunTimeHistory(await this.ctx.store.recentRunDurations(200));
+    const resumed = await this.resumeUnfinishedJobs();
+    this.ctx.log.info({ resumed }, 'job engine started');
+    this.running = true;
+    this.loopDone = this.loop();
+  }
+
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    this.wake();
+    await this.loopDone;
+    const grace = new Promise<void>((resolve) => setTimeout(resolve, STOP_GRACE_MS).unref());
+    await Promise.race([Promise.allSettled([...this.tasks]), grace]);
+    this.ctx.log.info({ unfinishedSteps: this.tasks.size }, 'job engine stopped');
+  }
+
+  /** Asks the scheduler to look for work now (a job was created, canceled, or left upstream). */
+  wake(): void {
+    if (this.wakeSleeper) this.wakeSleeper();
+    else this.wakeRequested = true;
+  }
+
+  async createJob(ownerId: string, request: GenerateVideoRequest): Promise<CreateJobOutcome> {
+    const normalized = normalizeGenerateRequest(request, () => randomInt(0, WAN_T2V.maxSeed + 1));
+    if (!normalized.ok) return { kind: 'invalid', fieldErrors: normalized.fieldErrors };
+    const { params, idempotencyKey } = normalized;
+
+    // A repeated key answers with its job before any limit applies (CONTRACT.md §7).
+    if (idempotencyKey !== null) {
+      const existing = await this.ctx.store.findJobByIdempotencyKey(ownerId, idempotencyKey);
+      if (existing) return this.repeatedKey(existing, params);
+    }
+    const now = this.ctx.now();
+    const retryAfterSeconds = this.rateLimiter.retryAfterSeconds(ownerId, now);
+    if (retryAfterSeconds > 0) return { kind: 'rateLimited', retryAfterSeconds };
+    const refusal = this.ctx.health.current();
+    if (refusal) return { kind: 'upstreamRefused', message: refusal.message };
+    if (params.audioId !== null) {
+      const [audio] = await this.ctx.store.getAudios([params.audioId]);
+      if (!audio || audio.ownerId !== ownerId) return { kind: 'audioNotFound' };
+    }
+
+    const result = await this.ctx.store.createJob(
+      { id: randomUUID(), ownerId, idempotencyKey, ...params },
+      { maxActiveJobs: this.ctx.settings.maxActiveJobsPerUser },
+    );
+    if (result.kind === 'existing') return this.repeatedKey(result.job, params);
+    if (result.kind === 'quota') {
+      return { kind: 'quota', limit: this.ctx.settings.maxActiveJobsPerUser, retryAfterSeconds: await this.soonestFinish(ownerId) };
+    }
+    this.rateLimiter.record(ownerId, now);
+    this.ctx.bus.publish(result.job);
+    this.ctx.log.info({ jobId: result.job.id, userId: ownerId }, 'job accepted');
+    this.wake();
+    return { kind: 'created', job: result.job };
+  }
+
+  private repeatedKey(existing: VideoJob, params: Parameters<typeof sameRequest>[1]): CreateJobOutcome {
+    return sameRequest(existing, params) ? { kind: 'deduplicated', job: existing } : { kind: 'idempotencyConflict', existingJob: existing };
+  }
+
+  /** Seconds until the owner's soonest active job should finish, when the history can tell. */
+  private async soonestFinish(ownerId: string): Promise<number | null> {
+    const page = await this.ctx.store.listJobs({
+      ownerId,
+      filter: { status: ['PENDING', 'QUEUED', 'IN_PROGRESS'] },
+      order: 'CREATED_AT_ASC',
+      limit: this.ctx.settings.maxActiveJobsPerUser,
+    });
+    const etas = page.jobs.map((job) => this.etaSeconds(job)).filter((eta): eta is number => eta !== null);
+    return etas.length > 0 ? Math.min(...etas) : null;
+  }
+
+  async cancelJob(ownerId: string, jobId: string): Promise<CancelOutcome> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const job = await this.ownedJob(ownerId, jobId);
+      if (!job) return { kind: 'notFound' };
+      if (isTerminal(job.status)) return { kind: 'notCancelable', job, reason: `The job has already ended (${job.status}).` };
+      switch (job.phase) {
+        case 'waiting': {
+          const now = this.ctx.now();
+          const canceled = await commitJobChange(
+            this.ctx,
+            job,
+            { status: 'CANCELED', phase: 'done', completedAt: now, nextCheckAt: null, queuePosition: null },
+            { message: 'Canceled before it was sent upstream' },
+          );
+          if (!canceled) continue; // changed meanwhile (perhaps admitted): look again
+          this.wake();
+          return { kind: 'canceled', job: canceled };
+        }
+        case 'submitting':
+          return { kind: 'notCancelable', job, reason: 'The job is being sent upstream and can no longer be recalled.' };
+        case 'mirroring':
+          return { kind: 'notCancelable', job, reason: 'The job has finished upstream; its video is being stored.' };
+        case 'polling':
+          return this.cancelUpstream(job);
+      }
+    }
+    const job = await this.ownedJob(ownerId, jobId);
+    return job ? { kind: 'notCancelable', job, reason: 'The job is changing; try again.' } : { kind: 'notFound' };
+  }
+
+  private async cancelUpstream(job: VideoJob): Promise<CancelOutcome> {
+    try {
+      const upstream = await this.ctx.scenario.cancelJob(job.upstreamJobId!);
+      const updated = upstream.status === 'canceled' ? await applyUpstreamJob(this.ctx, job, upstream) : null;
+      // Accepted but not yet confirmed: the poller sees the outcome.
+      return { kind: 'canceled', job: updated ?? (await this.ctx.store.getJob(job.id)) ?? job };
+    } catch (error) {
+      if (!(error instanceof ScenarioError)) throw error;
+      const reason =
+        error.kind === 'http'
+          ? `Upstream refused to cancel: ${error.reason ?? `HTTP ${error.status}`}. The job runs on.`
+          : 'Upstream did not answer the cancel request. The job runs on.';
+      return { kind: 'notCancelable', job, reason };
+    }
+  }
+
+  async deleteJob(ownerId: string, jobId: string): Promise<DeleteOutcome> {
+    const job = await this.ownedJob(ownerId, jobId);
+    if (!job) return { kind: 'notFound' };
+    if (!isTerminal(job.status)) return { kind: 'notTerminal', job };
+    await this.ctx.store.deleteJob(job.id);
+    await rm(join(this.ctx.settings.mediaDir, 'videos', job.id), { recursive: true, force: true });
+    this.ctx.log.info({ jobId: job.id, userId: ownerId }, 'job deleted');
+    return { kind: 'deleted', jobId: job.id };
+  }
+
+  async uploadAudio(ownerId: string, file: { fileName: string; bytes: Uint8Array }): Promise<StoreAudioOutcome> {
+    return storeAudio(this.ctx, ownerId, file);
+  }
+
+  /** Computed when read, from the gateway's own history of similar jobs; null when unknown or terminal. */
+  etaSeconds(job: VideoJob): number | null {
+    if (isTerminal(job.status)) return null;
+    if (job.phase === 'mirroring') return 5;
+    const median = this.ctx.history.medianSeconds(job.size, job.durationSeconds);
+    if (median === null) return null;
+    if (job.submittedAt !== null) return Math.max(1, Math.round(median - (this.ctx.now() - job.submittedAt) / 1000));
+    const rounds = Math.ceil((job.queuePosition ?? 1) / this.ctx.settings.upstreamMaxInFlight);
+    return Math.round(median * (rounds + 1));
+  }
+
+  /** The upstream refusal that currently blocks new jobs, if any. */
+  upstreamRefusal(): string | null {
+    return this.ctx.health.current()?.message ?? null;
+  }
+
+  private async ownedJob(ownerId: string, jobId: string): Promise<VideoJob | null> {
+    const job = await this.ctx.store.getJob(jobId);
+    return job && job.ownerId === ownerId ? job : null;
+  }
+
+  private async resumeUnfinishedJobs(): Promise<number> {
+    const now = this.ctx.now();
+    const unfinished = await this.ctx.store.listUnfinishedJobs();
+    for (const job of unfinished) {
+      // Whatever the schedule said before the restart, look at every job now (resume within 5 s).
+      if (job.phase !== 'waiting' && (job.nextCheckAt === null || job.nextCheckAt > now)) {
+        await commitJobChange(this.ctx, job, { nextCheckAt: now });
+      }
+    }
+    return unfinished.length;
+  }
+
+  private async loop(): Promise<void> {
+    while (this.running) {
+      try {
+        await this.admitWaitingJobs();
+        await this.startDueSteps();
+      } catch (error) {
+        this.ctx.log.error({ err: error }, 'scheduler tick failed');
+      }
+      await this.sleep(this.tickMs);
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.wakeRequested) {
+      this.wakeRequested = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wakeSleeper = () => {
+        this.wakeSleeper = null;
+        done();
+      };
+    });
+  }
+
+  /** Submits as many waiting jobs as free slots allow, round-robin across owners, and renumbers the queue. */
+  private async admitWaitingJobs(): Promise<void> {
+    const waiting = await this.ctx.store.listWaitingJobs();
+    if (waiting.length === 0) return;
+    const now = this.ctx.now();
+    // A submit task counts until it ends, even after its intent write made it count in the store too.
+    let slots = this.ctx.settings.upstreamMaxInFlight - (await this.ctx.store.countInFlight()) - this.activeSteps.submit;
+    const order = admissionOrder(waiting, this.lastServedOwner);
+    const queued: VideoJob[] = [];
+    for (const job of order) {
+      if (slots > 0 && !this.busy.has(job.id) && (job.nextCheckAt ?? 0) <= now) {
+        slots--;
+        this.lastServedOwner = job.ownerId;
+        this.runStep('submit', job, () => submitJob(this.ctx, job).then(() => undefined));
+      } else if (!this.busy.has(job.id)) {
+        queued.push(job);
+      }
+    }
+    for (const [index, job] of queued.entries()) {
+      if (job.queuePosition !== index + 1) await commitJobChange(this.ctx, job, { queuePosition: index + 1 });
+    }
+  }
+
+  private async startDueSteps(): Promise<void> {
+    const due = (await this.ctx.store.listDueJobs(this.ctx.now(), MAX_DUE_PER_TICK)).filter((job) => !this.busy.has(job.id));
+    const polling = due.filter((job) => job.phase === 'polling');
+    if (polling.length > 0 && this.activeSteps.poll < MAX_PARALLEL.poll) {
+      this.runBatch('poll', polling, () => pollJobs(this.ctx, polling));
+    }
+    for (const job of due) {
+      if (job.phase === 'mirroring' && this.activeSteps.mirror < MAX_PARALLEL.mirror) {
+        this.runStep('mirror', job, () => mirrorAssets(this.ctx, job));
+      } else if (job.phase === 'submitting' && this.activeSteps.reconcile < MAX_PARALLEL.reconcile) {
+        this.runStep('reconcile', job, () => reconcileSubmit(this.ctx, job));
+      }
+    }
+  }
+
+  private runStep(kind: keyof VideoJobEngine['activeSteps'], job: VideoJob, step: () => Promise<void>): void {
+    this.runBatch(kind, [job], step);
+  }
+
+  /** Runs a step in the background, keeping its jobs out of other steps until it ends. */
+  private runBatch(kind: keyof VideoJobEngine['activeSteps'], jobs: VideoJob[], step: () => Promise<void>): void {
+    for (const job of jobs) this.busy.add(job.id);
+    this.activeSteps[kind]++;
+    const task = step()
+      .catch((error: unknown) => this.deferAfterUnexpectedError(kind, jobs, error))
+      .finally(() => {
+        for (const job of jobs) this.busy.delete(job.id);
+        this.activeSteps[kind]--;
+        this.tasks.delete(task);
+        // A job that left upstream frees a slot; a finished step may have made more work due.
+        this.wake();
+      });
+    this.tasks.add(task);
+  }
+
+  /** A bug or an unexpected failure must not spin the scheduler: the jobs are looked at again later. */
+  private async deferAfterUnexpectedError(kind: string, jobs: VideoJob[], error: unknown): Promise<void> {
+    this.ctx.log.error({ err: error, step: kind, jobIds: jobs.map((j) => j.id) }, 'engine step failed unexpectedly');
+    const later = this.ctx.now() + UNEXPECTED_ERROR_RETRY_MS;
+    await Promise.allSettled(jobs.map((job) => commitJobChange(this.ctx, job, { nextCheckAt: later })));
+  }
+}

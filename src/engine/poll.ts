@@ -1,0 +1,185 @@
+// Following submitted jobs upstream. One list call answers for many jobs when several are due together;
+// the rest are read one by one. Poll errors back off and never fail a job; only repeated 404s or 24 h
+// without an end do.
+import type { JobStatus, VideoJob, VideoJobPatch } from '../domain/video-job.ts';
+import { ScenarioError, type UpstreamJob } from '../scenario/types.ts';
+import { backoffDelay } from './backoff.ts';
+import { commitJobChange, type EngineContext } from './context.ts';
+import { nextPollDelay, STALL_AFTER_MS, UPSTREAM_TIMEOUT_MS } from './poll-schedule.ts';
+import { mapUpstreamStatus } from './upstream-status.ts';
+
+/** At least this many jobs due together ⇒ one list call instead of one read each. */
+export const LIST_CALL_THRESHOLD = 3;
+const LIST_PAGE_SIZE = 100;
+/** Consecutive 404s before a submitted job counts as lost upstream. */
+const LOST_AFTER_NOT_FOUND = 3;
+/** Reads in parallel, at most. */
+const READ_CONCURRENCY = 4;
+
+/** Milliseconds until the next poll of `job`, given how many polls it has had. */
+export function schedulePoll(ctx: EngineContext, job: VideoJob, pollsSoFar: number): number {
+  const earliest = ctx.history.earliestFinishSeconds(job.size, job.durationSeconds);
+  return nextPollDelay({
+    ageMs: ctx.now() - (job.submittedAt ?? ctx.now()),
+    minIntervalMs: ctx.settings.pollMinIntervalMs,
+    maxIntervalMs: ctx.settings.pollMaxIntervalMs,
+    earliestFinishMs: earliest === null ? null : earliest * 1000,
+    stalled: job.stalled,
+    pollsSoFar,
+    random: ctx.random,
+  });
+}
+
+export async function pollJobs(ctx: EngineContext, jobs: VideoJob[]): Promise<void> {
+  let unanswered = jobs;
+  if (jobs.length >= LIST_CALL_THRESHOLD) {
+    const listed = await listRecentUpstreamJobs(ctx);
+    if (listed) {
+      unanswered = [];
+      for (const job of jobs) {
+        const upstream = listed.get(job.upstreamJobId!);
+        if (upstream) await applyUpstreamJob(ctx, job, upstream);
+        else unanswered.push(job);
+      }
+    }
+  }
+  await forEachLimited(unanswered, READ_CONCURRENCY, (job) => pollOne(ctx, job));
+}
+
+async function listRecentUpstreamJobs(ctx: EngineContext): Promise<Map<string, UpstreamJob> | null> {
+  try {
+    const list = await ctx.scenario.listJobs({ pageSize: LIST_PAGE_SIZE });
+    return new Map(list.jobs.map((j) => [j.jobId, j]));
+  } catch (error) {
+    if (!(error instanceof ScenarioError)) throw error;
+    ctx.log.warn({ kind: error.kind, status: error.status }, 'job list failed; reading jobs one by one');
+    return null;
+  }
+}
+
+async function pollOne(ctx: EngineContext, job: VideoJob): Promise<void> {
+  try {
+    const upstream = await ctx.scenario.getJob(job.upstreamJobId!);
+    await applyUpstreamJob(ctx, job, upstream);
+  } catch (error) {
+    if (!(error instanceof ScenarioError)) throw error;
+    await recordPollFailure(ctx, job, error);
+  }
+}
+
+async function recordPollFailure(ctx: EngineContext, job: VideoJob, error: ScenarioError): Promise<void> {
+  const now = ctx.now();
+  if (error.kind === 'http' && error.status === 404) {
+    const notFound = job.notFoundCount + 1;
+    if (notFound >= LOST_AFTER_NOT_FOUND) {
+      await commitJobChange(ctx, job, {
+        ...finished(now),
+        status: 'FAILED',
+        notFoundCount: notFound,
+        error: {
+          code: 'UPSTREAM_JOB_LOST',
+          message: `Upstream no longer knows job ${job.upstreamJobId}`,
+          hint: 'The job may have been removed upstream; submit again.',
+          retryable: true,
+        },
+      });
+      return;
+    }
+    await commitJobChange(ctx, job, { notFoundCount: notFound, nextCheckAt: now + ctx.settings.pollMinIntervalMs });
+    return;
+  }
+  const failures = job.pollFailures + 1;
+  const delay = backoffDelay(failures, {
+    baseMs: ctx.settings.pollMinIntervalMs,
+    maxMs: Math.max(ctx.settings.pollMaxIntervalMs, 60_000),
+    retryAfterMs: error.retryAfterMs,
+    random: ctx.random,
+  });
+  ctx.log.warn({ jobId: job.id, kind: error.kind, status: error.status, failures, delayMs: delay }, 'poll failed; backing off');
+  await commitJobChange(ctx, job, { pollFailures: failures, nextCheckAt: now + delay });
+}
+
+/** Records what upstream says about a job and decides when to look next. */
+export async function applyUpstreamJob(ctx: EngineContext, job: VideoJob, upstream: UpstreamJob): Promise<VideoJob | null> {
+  const now = ctx.now();
+  const mapped = mapUpstreamStatus(upstream.status);
+  const changed = upstream.status !== job.upstreamStatus || upstream.progress !== job.progress;
+  const base: VideoJobPatch = {
+    upstreamStatus: upstream.status,
+    upstreamPayload: upstream.raw,
+    progress: upstream.progress,
+    pollFailures: 0,
+    notFoundCount: 0,
+    lastUpstreamChangeAt: changed ? now : job.lastUpstreamChangeAt,
+  };
+
+  if (upstream.status === 'success') {
+    return commitJobChange(ctx, job, {
+      ...base,
+      status: 'IN_PROGRESS',
+      phase: 'mirroring',
+      progress: 1,
+      upstreamSucceededAt: now,
+      upstreamAssetIds: upstream.assetIds,
+      mirrorAttempts: 0,
+      nextCheckAt: now,
+    }, { message: 'Finished upstream; storing the video' });
+  }
+  if (mapped === 'FAILED') {
+    return commitJobChange(ctx, job, {
+      ...base,
+      ...finished(now),
+      status: 'FAILED',
+      error: {
+        code: 'UPSTREAM_FAILED',
+        message: upstream.error ?? 'The provider reported a failure without a message',
+        hint: upstream.hint,
+        retryable: false,
+      },
+    });
+  }
+  if (mapped === 'CANCELED') {
+    return commitJobChange(ctx, job, { ...base, ...finished(now), status: 'CANCELED' });
+  }
+
+  const submittedAt = job.submittedAt ?? now;
+  if (now - submittedAt > UPSTREAM_TIMEOUT_MS) {
+    return commitJobChange(ctx, job, {
+      ...base,
+      ...finished(now),
+      status: 'FAILED',
+      error: {
+        code: 'TIMED_OUT',
+        message: 'No end upstream within 24 hours',
+        hint: 'The gateway stopped following the job; submit again.',
+        retryable: true,
+      },
+    });
+  }
+
+  // Still running (or a status this gateway does not know: kept, polling goes on).
+  const status: JobStatus = mapped ?? job.status;
+  const lastChange = base.lastUpstreamChangeAt ?? submittedAt;
+  const stalled = now - lastChange > STALL_AFTER_MS;
+  const message = stalled && !job.stalled ? 'No upstream change for 30 minutes; polling slowly' : undefined;
+  const next = { ...job, status, stalled };
+  return commitJobChange(
+    ctx,
+    job,
+    { ...base, status, stalled, nextCheckAt: now + schedulePoll(ctx, next, 1) },
+    message ? { message } : {},
+  );
+}
+
+function finished(now: number): VideoJobPatch {
+  return { phase: 'done', completedAt: now, nextCheckAt: null, queuePosition: null };
+}
+
+/** Runs `work` over `items` with at most `limit` at a time. */
+export async function forEachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await work(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}

@@ -1,0 +1,28 @@
+// Per-user limit on started jobs: a sliding one-minute window kept in memory.
+const WINDOW_MS = 60_000;
+
+export class SlidingWindowRateLimiter {
+  private readonly hits = new Map<string, number[]>();
+
+  constructor(private readonly limitPerMinute: number) {}
+
+  /** Seconds until `key` may act again, or 0 when it may act now. Does not record anything. */
+  retryAfterSeconds(key: string, now: number): number {
+    const recent = this.prune(key, now);
+    if (recent.length < this.limitPerMinute) return 0;
+    return Math.max(1, Math.ceil((recent[recent.length - this.limitPerMinute]! + WINDOW_MS - now) / 1000));
+  }
+
+  record(key: string, now: number): void {
+    const recent = this.prune(key, now);
+    recent.push(now);
+    this.hits.set(key, recent);
+  }
+
+  private prune(key: string, now: number): number[] {
+    const recent = (this.hits.get(key) ?? []).filter((t) => t > now - WINDOW_MS);
+    if (recent.length === 0) this.hits.delete(key);
+    else this.hits.set(key, recent);
+    return recent;
+  }
+}

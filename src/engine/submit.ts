@@ -1,0 +1,141 @@
+// Submitting a job upstream, at most once. The intent (phase `submitting`, the exact body) is committed
+// before the request leaves; an answer that cannot tell whether upstream took the job leads to
+// reconciliation, never to a second submit.
+import type { JobError, VideoJob } from '../domain/video-job.ts';
+import { buildWanRequest } from '../scenario/wan-request.ts';
+import { ScenarioError } from '../scenario/types.ts';
+import { backoffDelay } from './backoff.ts';
+import { commitJobChange, commitJobChangeSurely, type EngineContext } from './context.ts';
+import { importAudioUpstream } from './audio-import.ts';
+import { mapUpstreamStatus } from './upstream-status.ts';
+import { schedulePoll } from './poll.ts';
+import { RECONCILE_FIRST_DELAY_MS } from './reconcile.ts';
+
+/** Statuses that mean upstream refused this request for good (CONTRACT.md §5). */
+const REJECTING_STATUSES = new Set([400, 401, 403, 404, 402, 409, 413, 422]);
+
+export function isRejection(error: ScenarioError): boolean {
+  return error.kind === 'http' && error.status !== null && REJECTING_STATUSES.has(error.status);
+}
+
+/** Upstream is busy or unreachable and nothing was taken: the job waits and is tried again. */
+function isBusy(error: ScenarioError): boolean {
+  return error.notSent || (error.kind === 'http' && error.status === 429);
+}
+
+export type SubmitOutcome = 'submitted' | 'backoff' | 'rejected' | 'uncertain' | 'skipped';
+
+export async function submitJob(ctx: EngineContext, waiting: VideoJob): Promise<SubmitOutcome> {
+  let job = waiting;
+  let audioUpstreamId: string | null = null;
+  if (job.audioId) {
+    const audio = await importAudioUpstream(ctx, job.audioId);
+    if (audio.kind === 'failed') return failBeforeSubmit(ctx, job, audio.error);
+    if (audio.kind === 'retry') return deferSubmit(ctx, job, audio.error, 'audio upload failed');
+    audioUpstreamId = audio.upstreamAssetId;
+  }
+
+  const body = buildWanRequest(job, audioUpstreamId);
+  const startedAt = ctx.now();
+  const intent = await commitJobChange(ctx, job, {
+    phase: 'submitting',
+    upstreamRequest: body,
+    submitStartedAt: startedAt,
+    submitAttempts: job.submitAttempts + 1,
+    queuePosition: null,
+    // Should the process die with the request on the wire, the scheduler reconciles from here.
+    nextCheckAt: startedAt + RECONCILE_FIRST_DELAY_MS,
+  });
+  if (!intent) return 'skipped'; // canceled or changed meanwhile: nothing was sent
+  job = intent;
+
+  try {
+    const result = await ctx.scenario.submitJob(ctx.settings.modelId, body);
+    const now = ctx.now();
+    const upstream = result.job;
+    await commitJobChangeSurely(ctx, job, {
+      phase: 'polling',
+      status: mapUpstreamStatus(upstream.status) === 'IN_PROGRESS' ? 'IN_PROGRESS' : 'QUEUED',
+      upstreamStatus: upstream.status,
+      upstreamJobId: upstream.jobId,
+      upstreamPayload: upstream.raw,
+      progress: upstream.progress,
+      creativeUnitsCost: result.creativeUnitsCost,
+      submittedAt: now,
+      lastUpstreamChangeAt: now,
+      pollFailures: 0,
+      nextCheckAt: now + schedulePoll(ctx, { ...job, submittedAt: now }, 0),
+    });
+    ctx.health.recordSuccess();
+    ctx.log.info({ jobId: job.id, upstreamJobId: upstream.jobId }, 'job submitted upstream');
+    return 'submitted';
+  } catch (error) {
+    if (!(error instanceof ScenarioError)) throw error;
+    return handleSubmitError(ctx, job, error);
+  }
+}
+
+/** Nothing was taken upstream: the job waits, in its place in the queue, and is tried again later. */
+async function deferSubmit(ctx: EngineContext, job: VideoJob, error: ScenarioError, why: string): Promise<SubmitOutcome> {
+  const delay = backoffDelay(job.submitAttempts, {
+    baseMs: ctx.settings.pollMinIntervalMs,
+    maxMs: 5 * 60_000,
+    retryAfterMs: error.retryAfterMs,
+    random: ctx.random,
+  });
+  await commitJobChangeSurely(
+    ctx,
+    job,
+    {
+      phase: 'waiting',
+      submitStartedAt: null,
+      upstreamRequest: null,
+      // The intent write already counted a request that was sent; an audio failure before it counts here.
+      submitAttempts: job.phase === 'waiting' ? job.submitAttempts + 1 : job.submitAttempts,
+      nextCheckAt: ctx.now() + delay,
+    },
+    { message: `Not submitted: ${why}; trying again in ${Math.ceil(delay / 1000)} s` },
+  );
+  ctx.log.warn({ jobId: job.id, route: error.route, status: error.status, delayMs: delay }, 'submit deferred');
+  return 'backoff';
+}
+
+async function handleSubmitError(ctx: EngineContext, job: VideoJob, error: ScenarioError): Promise<SubmitOutcome> {
+  const now = ctx.now();
+  if (isBusy(error)) {
+    return deferSubmit(ctx, job, error, error.notSent ? 'upstream unreachable' : 'upstream busy (429)');
+  }
+  if (isRejection(error)) {
+    ctx.health.recordRejection(error);
+    await failBeforeSubmit(ctx, job, {
+      code: 'UPSTREAM_REJECTED',
+      message: error.reason ?? `upstream refused the request (HTTP ${error.status})`,
+      hint: null,
+      retryable: false,
+    });
+    ctx.log.warn({ jobId: job.id, status: error.status }, 'submit rejected upstream');
+    return 'rejected';
+  }
+  // Timeout, reset, 5xx or an unreadable answer: upstream may have taken the job. Reconcile, never resend.
+  await commitJobChangeSurely(
+    ctx,
+    job,
+    { nextCheckAt: now + RECONCILE_FIRST_DELAY_MS },
+    { message: 'Submit outcome unknown; looking for the job upstream' },
+  );
+  ctx.log.warn({ jobId: job.id, kind: error.kind, status: error.status }, 'submit outcome unknown');
+  return 'uncertain';
+}
+
+async function failBeforeSubmit(ctx: EngineContext, job: VideoJob, error: JobError): Promise<SubmitOutcome> {
+  const now = ctx.now();
+  await commitJobChangeSurely(ctx, job, {
+    phase: 'done',
+    status: 'FAILED',
+    error,
+    queuePosition: null,
+    completedAt: now,
+    nextCheckAt: null,
+  });
+  return 'rejected';
+}
