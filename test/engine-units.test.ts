@@ -176,3 +176,13 @@ describe('job event bus', () => {
     expect(bus.listenerCount()).toBe(0);
   });
 });
+
+describe('time-ordered ids', () => {
+  it('sort in creation order, even within one millisecond', async () => {
+    const { newTimeOrderedId } = await import('../src/domain/ids.ts');
+    const ids = Array.from({ length: 5000 }, () => newTimeOrderedId(1_700_000_000_000));
+    expect([...ids].sort()).toEqual(ids);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids[0]).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  });
+});

@@ -1,11 +1,12 @@
 // The job engine: accepts jobs, admits them fairly, submits each upstream at most once, follows it,
 // stores its outputs, and resumes all of that after a restart. One scheduler loop drives every job;
 // there is no timer per job. Nothing here knows GraphQL.
-import { randomInt, randomUUID } from 'node:crypto';
+import { randomInt } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FieldError, GenerateVideoRequest } from '../domain/generate-request.ts';
 import { normalizeGenerateRequest } from '../domain/generate-request.ts';
+import { newTimeOrderedId } from '../domain/ids.ts';
 import { isTerminal, sameRequest, WAN_T2V, type VideoJob } from '../domain/video-job.ts';
 import type { JobEventBus } from '../events/job-event-bus.ts';
 import type { Logger } from '../log.ts';
@@ -139,7 +140,7 @@ export class VideoJobEngine {
     }
 
     const result = await this.ctx.store.createJob(
-      { id: randomUUID(), ownerId, idempotencyKey, ...params },
+      { id: newTimeOrderedId(), ownerId, idempotencyKey, ...params },
       { maxActiveJobs: this.ctx.settings.maxActiveJobsPerUser },
     );
     if (result.kind === 'existing') return this.repeatedKey(result.job, params);
