@@ -359,3 +359,100 @@ describe('restart', () => {
     expect(submitted.phase).toBe('polling');
   });
 });
+
+describe('long-running jobs', () => {
+  it('flags a job with no upstream change for 30 minutes, then fails it as TIMED_OUT after 24 hours', async () => {
+    h = await startHarness({ jobSeconds: 0.3 });
+    const alice = await userId(h, 'alice');
+    const job = await createJob(h, alice, 'stuck [sim:never]');
+    await waitFor(() => h.store.getJob(job.id), (j) => j!.progress === 0.99, 10_000, 'the plateau');
+    h.clock.offsetMs = 31 * 60_000;
+    const stalled = await waitFor(() => h.store.getJob(job.id), (j) => j!.stalled, 10_000, 'the stall flag');
+    expect(stalled.status).toBe('IN_PROGRESS');
+    expect((await eventsOf(job.id)).some((e) => e.message?.includes('No upstream change for 30 minutes'))).toBe(true);
+    // Polled slowly now: the next look is minutes away.
+    expect(stalled.nextCheckAt! - (Date.now() + h.clock.offsetMs)).toBeGreaterThan(60_000);
+
+    h.clock.offsetMs = 25 * 3_600_000;
+    const done = await waitForTerminal(h, job.id);
+    expect(done.error).toMatchObject({ code: 'TIMED_OUT', retryable: true });
+  });
+
+  it('keeps retrying to store the video, then fails as MIRROR_FAILED after 24 hours with the upstream asset ids', async () => {
+    h = await startHarness();
+    h.simulator.faults.respondWith('download', { status: 500, count: 100_000 });
+    const alice = await userId(h, 'alice');
+    const job = await createJob(h, alice, 'unreachable storage');
+    const mirroring = await waitFor(() => h.store.getJob(job.id), (j) => j!.mirrorAttempts >= 2, 10_000, 'mirror retries');
+    expect(mirroring).toMatchObject({ status: 'IN_PROGRESS', phase: 'mirroring', error: null });
+    h.clock.offsetMs = 25 * 3_600_000;
+    const done = await waitForTerminal(h, job.id);
+    expect(done.error?.code).toBe('MIRROR_FAILED');
+    expect(done.error?.hint).toContain(done.upstreamAssetIds[0]);
+    expect(done.upstreamAssetIds).toHaveLength(1);
+  });
+});
+
+describe('audio', () => {
+  const fixture = (name: string) => new Uint8Array(readFileSync(join(import.meta.dirname, 'fixtures/audio', name)));
+
+  it('stores an audio file, imports it upstream, and sends its asset id with the job', async () => {
+    h = await startHarness();
+    const alice = await userId(h, 'alice');
+    const bob = await userId(h, 'bob');
+    const stored = await h.engine.uploadAudio(alice, { fileName: 'voice.wav', bytes: fixture('tone-4s.wav') });
+    expect(stored.kind).toBe('stored');
+    if (stored.kind !== 'stored') return;
+    expect(stored.audio).toMatchObject({ mimeType: 'audio/wav', durationSeconds: 4, fileName: 'voice.wav' });
+    expect(stored.audio.upstreamAssetId).toMatch(/^asset_/);
+    expect(sha256(readFileSync(join(h.mediaDir, stored.audio.filePath)))).toBe(stored.audio.sha256);
+
+    expect((await h.engine.createJob(bob, { prompt: 'not yours', audioId: stored.audio.id })).kind).toBe('audioNotFound');
+    const job = await createJob(h, alice, 'sing along', { audioId: stored.audio.id });
+    expect((await waitForTerminal(h, job.id)).status).toBe('SUCCEEDED');
+    const [input] = Object.keys(h.simulator.stats.submitsByInput).map((k) => JSON.parse(k));
+    expect(input.audio).toBe(stored.audio.upstreamAssetId);
+  });
+
+  it('refuses files by their bytes and duration, not their names', async () => {
+    h = await startHarness();
+    const alice = await userId(h, 'alice');
+    const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0]);
+    const cases: Array<[string, Uint8Array, RegExp]> = [
+      ['song.mp3', png, /MP3, WAV, OGG or M4A/],
+      ['short.wav', fixture('tone-2s.wav'), /3 to 30 seconds/],
+      ['long.mp3', fixture('tone-40s.mp3'), /3 to 30 seconds/],
+      ['empty.wav', new Uint8Array(), /empty/],
+      ['huge.wav', new Uint8Array(15 * 1024 * 1024 + 1), /15 MB/],
+    ];
+    for (const [fileName, bytes, message] of cases) {
+      const outcome = await h.engine.uploadAudio(alice, { fileName, bytes });
+      expect(outcome.kind, fileName).toBe('invalid');
+      expect(outcome.kind === 'invalid' && outcome.fieldErrors[0]!.message).toMatch(message);
+    }
+    for (const name of ['tone-4s-cbr.mp3', 'tone-4s-vorbis.ogg', 'tone-4s.m4a']) {
+      expect((await h.engine.uploadAudio(alice, { fileName: name, bytes: fixture(name) })).kind, name).toBe('stored');
+    }
+  });
+
+  it('keeps the audio when the upload fails for a while, and imports it when a job needs it', async () => {
+    h = await startHarness();
+    const alice = await userId(h, 'alice');
+    h.simulator.faults.respondWith('uploadCreate', { status: 503 });
+    const stored = await h.engine.uploadAudio(alice, { fileName: 'voice.wav', bytes: fixture('tone-4s.wav') });
+    expect(stored.kind === 'stored' && stored.audio.upstreamAssetId).toBeNull();
+    if (stored.kind !== 'stored') return;
+    const job = await createJob(h, alice, 'late import', { audioId: stored.audio.id });
+    expect((await waitForTerminal(h, job.id)).status).toBe('SUCCEEDED');
+    const [audio] = await h.store.getAudios([stored.audio.id]);
+    expect(audio!.upstreamAssetId).toMatch(/^asset_/);
+  });
+
+  it('answers UpstreamError-worthy refusals without keeping the file', async () => {
+    h = await startHarness();
+    const alice = await userId(h, 'alice');
+    h.simulator.faults.respondWith('uploadCreate', { status: 403, body: { message: 'API Keys cannot access protected resources' } });
+    const outcome = await h.engine.uploadAudio(alice, { fileName: 'voice.wav', bytes: fixture('tone-4s.wav') });
+    expect(outcome).toEqual({ kind: 'upstreamRefused', message: 'API Keys cannot access protected resources' });
+  });
+});

@@ -106,7 +106,8 @@ async function handleSubmitError(ctx: EngineContext, job: VideoJob, error: Scena
     return deferSubmit(ctx, job, error, error.notSent ? 'upstream unreachable' : 'upstream busy (429)');
   }
   if (isRejection(error)) {
-    ctx.health.recordRejection(error);
+    // Without an audio input, a 404 can only mean the model itself is unknown.
+    ctx.health.recordRejection(error, { modelLevel: job.audioId === null });
     await failBeforeSubmit(ctx, job, {
       code: 'UPSTREAM_REJECTED',
       message: error.reason ?? `upstream refused the request (HTTP ${error.status})`,

@@ -11,6 +11,12 @@ export interface UpstreamRefusal {
   at: number;
 }
 
+/**
+ * How long a refusal blocks new jobs. Nothing else would clear it (no job is created while it holds, so no submit
+ * can succeed), and credentials or plans get fixed upstream: after this, the next job tries again.
+ */
+const REFUSAL_TTL_MS = 60_000;
+
 export class UpstreamHealth {
   private refusal: UpstreamRefusal | null = null;
 
@@ -29,6 +35,7 @@ export class UpstreamHealth {
   }
 
   current(): UpstreamRefusal | null {
+    if (this.refusal && this.now() - this.refusal.at > REFUSAL_TTL_MS) this.refusal = null;
     return this.refusal;
   }
 }

@@ -31,6 +31,8 @@ export interface Harness {
   engine: VideoJobEngine;
   bus: InProcessJobEventBus;
   client: ScenarioClient;
+  /** The engine's clock runs `offsetMs` ahead of the real one: tests move it to reach 30 min or 24 h at once. */
+  clock: { offsetMs: number };
   /** Stops the engine and closes the store, then opens both again on the same files (a restart). */
   restart(): Promise<void>;
   close(): Promise<void>;
@@ -55,11 +57,12 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     ...options.settings,
   };
   const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
+  const clock = { offsetMs: 0 };
 
   const open = async () => {
     const store = await openSqliteStore(databaseUrl);
     const bus = new InProcessJobEventBus();
-    const engine = new VideoJobEngine({ store, scenario: client, bus, log, settings, tickMs: 20 });
+    const engine = new VideoJobEngine({ store, scenario: client, bus, log, settings, tickMs: 20, now: () => Date.now() + clock.offsetMs });
     await engine.start();
     return { store, bus, engine };
   };
@@ -71,6 +74,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     simulator,
     upstreamUrl,
     client,
+    clock,
     ...(await open()),
     async restart() {
       await harness.engine.stop();
