@@ -28,20 +28,22 @@ describe('admission order', () => {
 describe('poll schedule', () => {
   const base = { minIntervalMs: 2000, maxIntervalMs: 20000, earliestFinishMs: null, stalled: false, pollsSoFar: 1, random: () => 0.5 };
 
-  it('keeps the interval within the bounds and under 15 % of the age', () => {
-    expect(nextPollDelay({ ...base, ageMs: 0 })).toBe(2000);
-    for (const ageMs of [30_000, 60_000, 120_000]) {
-      const delay = nextPollDelay({ ...base, ageMs });
-      expect(delay).toBeGreaterThanOrEqual(2000);
-      expect(delay).toBeLessThanOrEqual(0.15 * ageMs);
+  it('keeps the interval within the bounds and under the lag budget max(3 s, 15 % of the age)', () => {
+    for (const ageMs of [0, 10_000, 30_000, 60_000, 120_000]) {
+      for (const random of [() => 0, () => 1]) {
+        const delay = nextPollDelay({ ...base, ageMs, random });
+        expect(delay).toBeGreaterThanOrEqual(2000 * 0.95);
+        expect(delay).toBeLessThanOrEqual(Math.max(3000, 0.15 * ageMs));
+      }
     }
     expect(nextPollDelay({ ...base, ageMs: 3_600_000 })).toBe(20000);
+    expect(nextPollDelay({ ...base, ageMs: 0, minIntervalMs: 50, maxIntervalMs: 300 })).toBe(300);
   });
 
   it('sleeps until similar jobs start to finish, but polls once early', () => {
     const withHistory = { ...base, earliestFinishMs: 50_000 };
     expect(nextPollDelay({ ...withHistory, ageMs: 2000 })).toBe(48_000);
-    expect(nextPollDelay({ ...withHistory, ageMs: 0, pollsSoFar: 0 })).toBe(2000);
+    expect(nextPollDelay({ ...withHistory, ageMs: 0, pollsSoFar: 0 })).toBe(2550);
     expect(nextPollDelay({ ...withHistory, ageMs: 52_000 })).toBeLessThan(0.15 * 52_000);
   });
 

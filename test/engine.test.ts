@@ -181,6 +181,18 @@ describe('polling', () => {
     expect(h.simulator.stats.requests.getJob?.['502']).toBe(6);
   });
 
+  it('lets one list call answer for every job it reports when several are followed', async () => {
+    h = await startHarness({ jobSeconds: 1 });
+    const alice = await userId(h, 'alice');
+    const jobs = await Promise.all([1, 2, 3, 4, 5, 6].map((i) => createJob(h, alice, `batch ${i}`)));
+    for (const job of jobs) expect((await waitForTerminal(h, job.id)).status).toBe('SUCCEEDED');
+    const lists = h.simulator.stats.requests.listJobs?.['200'] ?? 0;
+    const reads = h.simulator.stats.requests.getJob?.['200'] ?? 0;
+    expect(lists).toBeGreaterThan(0);
+    // Without list calls every job needs several reads of its own.
+    expect(reads).toBeLessThan(jobs.length * 2);
+  });
+
   it('fails a job upstream no longer knows as UPSTREAM_JOB_LOST', async () => {
     h = await startHarness();
     const alice = await userId(h, 'alice');
@@ -368,10 +380,10 @@ describe('long-running jobs', () => {
     await waitFor(() => h.store.getJob(job.id), (j) => j!.progress === 0.99, 10_000, 'the plateau');
     h.clock.offsetMs = 31 * 60_000;
     const stalled = await waitFor(() => h.store.getJob(job.id), (j) => j!.stalled, 10_000, 'the stall flag');
-    expect(stalled.status).toBe('IN_PROGRESS');
+    expect(stalled!.status).toBe('IN_PROGRESS');
     expect((await eventsOf(job.id)).some((e) => e.message?.includes('No upstream change for 30 minutes'))).toBe(true);
     // Polled slowly now: the next look is minutes away.
-    expect(stalled.nextCheckAt! - (Date.now() + h.clock.offsetMs)).toBeGreaterThan(60_000);
+    expect(stalled!.nextCheckAt! - (Date.now() + h.clock.offsetMs)).toBeGreaterThan(60_000);
 
     h.clock.offsetMs = 25 * 3_600_000;
     const done = await waitForTerminal(h, job.id);

@@ -317,10 +317,15 @@ export class VideoJobEngine {
   }
 
   private async startDueSteps(): Promise<void> {
-    const due = (await this.ctx.store.listDueJobs(this.ctx.now(), MAX_DUE_PER_TICK)).filter((job) => !this.busy.has(job.id));
+    const now = this.ctx.now();
+    const due = (await this.ctx.store.listDueJobs(now, MAX_DUE_PER_TICK)).filter((job) => !this.busy.has(job.id));
     const polling = due.filter((job) => job.phase === 'polling');
     if (polling.length > 0 && this.activeSteps.poll < MAX_PARALLEL.poll) {
-      this.runBatch('poll', polling, () => pollJobs(this.ctx, polling));
+      // Every followed job, due or not, may be answered by the same list call.
+      const others = (await this.ctx.store.listDueJobs(Number.MAX_SAFE_INTEGER, MAX_DUE_PER_TICK)).filter(
+        (job) => job.phase === 'polling' && (job.nextCheckAt ?? 0) > now && !this.busy.has(job.id),
+      );
+      this.runBatch('poll', [...polling, ...others], () => pollJobs(this.ctx, polling, others));
     }
     for (const job of due) {
       if (job.phase === 'mirroring' && this.activeSteps.mirror < MAX_PARALLEL.mirror) {

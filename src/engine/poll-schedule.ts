@@ -1,8 +1,13 @@
 // When to look at a submitted job next. CONTRACT.md §5: a finished job must be noticed within
 // max(3 s, 15 % of its age) (p95), and the gateway may look less often while history says it cannot be done yet.
 
-/** Fraction of the job's age used as the interval: below the 15 % lag budget, leaving room for jitter and latency. */
-const AGE_FRACTION = 0.12;
+/** The lag budget at a job's age: the contract's max(3 s, 15 % of the age). */
+export function lagBudgetMs(ageMs: number): number {
+  return Math.max(3_000, 0.15 * ageMs);
+}
+/** Share of the lag budget used as the interval, leaving room for jitter, the scheduler tick and latency. */
+const BUDGET_SHARE = 0.85;
+const JITTER = 0.05;
 /** A job with no upstream change for this long is polled slowly and flagged. */
 export const STALL_AFTER_MS = 30 * 60_000;
 export const STALLED_POLL_INTERVAL_MS = 5 * 60_000;
@@ -25,8 +30,8 @@ export interface PollScheduleInput {
 export function nextPollDelay(input: PollScheduleInput): number {
   const random = input.random ?? Math.random;
   if (input.stalled) return STALLED_POLL_INTERVAL_MS;
-  const jitter = 0.9 + 0.2 * random();
-  const interval = clamp(AGE_FRACTION * input.ageMs, input.minIntervalMs, input.maxIntervalMs) * jitter;
+  const jitter = 1 - JITTER + 2 * JITTER * random();
+  const interval = clamp(BUDGET_SHARE * lagBudgetMs(input.ageMs), input.minIntervalMs, input.maxIntervalMs) * jitter;
   const next = input.ageMs + interval;
   if (input.pollsSoFar > 0 && input.earliestFinishMs !== null && next < input.earliestFinishMs) {
     // Similar jobs were never this fast: sleep until they start to finish, a little earlier each time by jitter.

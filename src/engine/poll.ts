@@ -8,7 +8,7 @@ import { commitJobChange, type EngineContext } from './context.ts';
 import { nextPollDelay, STALL_AFTER_MS, UPSTREAM_TIMEOUT_MS } from './poll-schedule.ts';
 import { mapUpstreamStatus } from './upstream-status.ts';
 
-/** At least this many jobs due together ⇒ one list call instead of one read each. */
+/** At least this many jobs followed at once ⇒ one list call reports on all of them instead of one read each. */
 export const LIST_CALL_THRESHOLD = 3;
 const LIST_PAGE_SIZE = 100;
 /** Consecutive 404s before a submitted job counts as lost upstream. */
@@ -30,16 +30,20 @@ export function schedulePoll(ctx: EngineContext, job: VideoJob, pollsSoFar: numb
   });
 }
 
-export async function pollJobs(ctx: EngineContext, jobs: VideoJob[]): Promise<void> {
-  let unanswered = jobs;
-  if (jobs.length >= LIST_CALL_THRESHOLD) {
+/**
+ * Polls the `due` jobs. When enough jobs are followed (`due` plus the `others` not yet due), one list call
+ * answers for every one of them it reports: those all count as polled now, which spares their own reads later.
+ * Due jobs the list does not show (older than its page, or listing failed) are read one by one.
+ */
+export async function pollJobs(ctx: EngineContext, due: VideoJob[], others: VideoJob[] = []): Promise<void> {
+  let unanswered = due;
+  if (due.length + others.length >= LIST_CALL_THRESHOLD) {
     const listed = await listRecentUpstreamJobs(ctx);
     if (listed) {
-      unanswered = [];
-      for (const job of jobs) {
+      unanswered = due.filter((job) => !listed.has(job.upstreamJobId!));
+      for (const job of [...due, ...others]) {
         const upstream = listed.get(job.upstreamJobId!);
         if (upstream) await applyUpstreamJob(ctx, job, upstream);
-        else unanswered.push(job);
       }
     }
   }
