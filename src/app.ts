@@ -12,6 +12,7 @@ import { createSimulator } from './simulator/server.ts';
 import { openSqliteStore } from './store/sqlite/open.ts';
 import type { Store } from './store/store.ts';
 import { bootstrapLocalUser } from './auth/tokens.ts';
+import { createGraphQLHandler } from './http/graphql-handler.ts';
 
 export interface AppOptions {
   log?: Logger;
@@ -85,6 +86,18 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
     await engine.start();
     stoppers.unshift(() => engine.stop());
 
+    // PUBLIC_URL, or with PORT=0 the address the server got: known once it listens, read when URLs are built.
+    let publicUrl = config.publicUrl ?? `http://${config.host}:${config.port}`;
+    const upstreamMode = config.scenario ? 'LIVE' : 'SIMULATED';
+    const api = await createGraphQLHandler({
+      store,
+      engine,
+      bus,
+      config,
+      log: log.child({ component: 'api' }),
+      upstreamMode,
+      publicUrl: () => publicUrl,
+    });
     const server = createServer((req, res) => {
       if (req.url === '/healthz') {
         res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
@@ -96,12 +109,16 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
         });
         return;
       }
+      if (api.handle(req, res)) return;
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
     });
+    api.attachWebSockets(server);
     const url = await listen(server, config.port, config.host);
     stoppers.unshift(() => closeServer(server));
-    const publicUrl = config.publicUrl ?? url;
-    log.info({ url, publicUrl, upstream: config.scenario ? 'LIVE' : 'SIMULATED' }, 'gateway listening');
+    // Before the server closes: WebSockets and their subscriptions end first.
+    stoppers.unshift(() => api.close());
+    publicUrl = config.publicUrl ?? url;
+    log.info({ url, publicUrl, upstream: upstreamMode }, 'gateway listening');
 
     running = {
       url,
@@ -110,7 +127,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       engine,
       bus,
       upstreamUrl,
-      upstreamMode: config.scenario ? 'LIVE' : 'SIMULATED',
+      upstreamMode,
       bootstrapToken,
     };
     return running;

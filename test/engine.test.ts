@@ -166,11 +166,22 @@ describe('submitting at most once', () => {
 });
 
 describe('polling', () => {
-  it('survives a storm of 5xx and dropped connections while polling', async () => {
-    h = await startHarness({ jobSeconds: 1 });
+  it('survives a storm of 5xx and dropped connections while reading a job', async () => {
+    h = await startHarness({ jobSeconds: 1.5 });
     const alice = await userId(h, 'alice');
     h.simulator.faults.respondWith('getJob', { status: 502, count: 6 });
     h.simulator.faults.dropConnection('getJob', { when: 'before', count: 2 });
+    const job = await createJob(h, alice, 'storm');
+    const done = await waitForTerminal(h, job.id, 30_000);
+    expect(done.status).toBe('SUCCEEDED');
+    expect(done.error).toBeNull();
+    // One job is read on its own, so every fault was met and survived.
+    expect(h.simulator.stats.requests.getJob).toMatchObject({ '502': 6, dropped: 2 });
+  });
+
+  it('falls back to reading jobs one by one when the list call fails', async () => {
+    h = await startHarness({ jobSeconds: 1.5 });
+    const alice = await userId(h, 'alice');
     h.simulator.faults.respondWith('listJobs', { status: 500, count: 3 });
     const jobs = await Promise.all([1, 2, 3, 4].map((i) => createJob(h, alice, `storm ${i}`)));
     for (const job of jobs) {
@@ -178,7 +189,8 @@ describe('polling', () => {
       expect(done.status).toBe('SUCCEEDED');
       expect(done.error).toBeNull();
     }
-    expect(h.simulator.stats.requests.getJob?.['502']).toBe(6);
+    expect(h.simulator.stats.requests.listJobs?.['500']).toBe(3);
+    expect(h.simulator.stats.requests.getJob?.['200']).toBeGreaterThan(0);
   });
 
   it('lets one list call answer for every job it reports when several are followed', async () => {

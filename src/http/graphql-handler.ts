@@ -1,0 +1,129 @@
+// The public HTTP surface of the API: yoga on /graphql (POST, GET for queries, SSE subscriptions, multipart for
+// uploadAudio, GraphiQL outside production), graphql-ws on the same path, and the signed /media/… route.
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createYoga, type YogaLogger } from 'graphql-yoga';
+import type { Config } from '../config.ts';
+import type { VideoJobEngine } from '../engine/engine.ts';
+import type { JobEventBus } from '../events/job-event-bus.ts';
+import type { Logger } from '../log.ts';
+import { createMediaHandler } from '../media/serve.ts';
+import { MEDIA_ROUTE_PREFIX, MediaSigner, resolveMediaSecret } from '../media/signing.ts';
+import type { ApiServices, GraphQLContext } from '../schema/context.ts';
+import { schema } from '../schema/index.ts';
+import type { Store, User } from '../store/store.ts';
+import { createContext } from './context.ts';
+import { useOperationLimits } from './limits.ts';
+import { unauthenticatedError, useBearerAuth, useJsonBodyLimit, useUploadOnlyMultipart } from './request-guards.ts';
+import { attachGraphQLWs, type GraphQLWsServer } from './ws.ts';
+
+export const GRAPHQL_PATH = '/graphql';
+/** JSON (and every other non-multipart) body. */
+export const MAX_JSON_BODY_BYTES = 100 * 1024;
+/** A multipart uploadAudio request: the 15 MB file plus its envelope. */
+export const MAX_MULTIPART_BODY_BYTES = 16 * 1024 * 1024;
+
+export interface GraphQLHandlerOptions {
+  store: Store;
+  engine: VideoJobEngine;
+  bus: JobEventBus;
+  config: Config;
+  log: Logger;
+  upstreamMode: 'LIVE' | 'SIMULATED';
+  /** Base of the absolute media URLs; known only once the server listens when PORT=0. */
+  publicUrl: () => string;
+  /** graphql-ws keep-alive ping interval (default 12 s). */
+  keepAliveMs?: number;
+}
+
+export interface GraphQLHandler {
+  /** Answers requests to /graphql and /media/…; returns false (and does nothing) for any other path. */
+  handle(req: IncomingMessage, res: ServerResponse): boolean;
+  /** Serves graphql-ws on the server's upgrade requests to /graphql. */
+  attachWebSockets(server: Server): void;
+  /** Closes every WebSocket and ends open subscriptions. */
+  close(): Promise<void>;
+  /** Open graphql-ws connections (for metrics). */
+  webSocketCount(): number;
+  readonly services: ApiServices;
+}
+
+function yogaLogger(log: Logger): YogaLogger {
+  const write =
+    (level: 'debug' | 'info' | 'warn' | 'error') =>
+    (...args: unknown[]) => {
+      const [first, ...rest] = args;
+      if (first instanceof Error) log[level]({ err: first }, rest.length > 0 ? rest.map(String).join(' ') : 'graphql error');
+      else log[level](args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' '));
+    };
+  return { debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') };
+}
+
+export async function createGraphQLHandler(options: GraphQLHandlerOptions): Promise<GraphQLHandler> {
+  const { store, config, log } = options;
+  const production = config.nodeEnv === 'production';
+  const secret = await resolveMediaSecret(config.mediaSigningSecret, store);
+  const services: ApiServices = {
+    store,
+    engine: options.engine,
+    bus: options.bus,
+    config,
+    log,
+    media: new MediaSigner(secret, config.mediaUrlTtlSeconds, options.publicUrl),
+    upstreamMode: options.upstreamMode,
+  };
+  const viewers = new WeakMap<Request, User>();
+
+  const yoga = createYoga<{ req: IncomingMessage; res: ServerResponse }, GraphQLContext>({
+    schema,
+    graphqlEndpoint: GRAPHQL_PATH,
+    graphiql: production ? false : { title: 'Video gateway', headers: JSON.stringify({ authorization: 'Bearer <token>' }) },
+    landingPage: false,
+    // Unexpected errors reach clients as "Unexpected error." with code INTERNAL_SERVER_ERROR; details only in the log.
+    maskedErrors: { isDev: false },
+    logging: yogaLogger(log),
+    multipart: true,
+    maxRequestBodySize: MAX_MULTIPART_BODY_BYTES,
+    plugins: [
+      useBearerAuth(store, viewers),
+      useJsonBodyLimit(MAX_JSON_BODY_BYTES),
+      useUploadOnlyMultipart(),
+      useOperationLimits({ production }),
+    ],
+    context: (initial) => {
+      const viewer = (initial as { viewer?: User }).viewer ?? (initial.request && viewers.get(initial.request));
+      if (!viewer) throw unauthenticatedError();
+      return createContext(services, viewer);
+    },
+  });
+
+  const serveMedia = createMediaHandler({ signer: services.media, mediaDir: config.mediaDir, log });
+  let ws: GraphQLWsServer | null = null;
+
+  return {
+    services,
+    handle(req, res) {
+      const path = (req.url ?? '/').split('?', 1)[0]!;
+      if (path === GRAPHQL_PATH) {
+        void yoga(req, res);
+        return true;
+      }
+      if (path.startsWith(MEDIA_ROUTE_PREFIX)) {
+        void serveMedia(req, res).catch((error: unknown) => {
+          log.error({ err: error }, 'media request failed');
+          if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+          res.end();
+        });
+        return true;
+      }
+      return false;
+    },
+    attachWebSockets(server) {
+      ws ??= attachGraphQLWs(server, { yoga, store, log, keepAliveMs: options.keepAliveMs });
+    },
+    async close() {
+      await ws?.close();
+      ws = null;
+    },
+    webSocketCount: () => ws?.connectionCount() ?? 0,
+  };
+}

@@ -1,0 +1,29 @@
+// What every resolver sees. Built once per HTTP request and once per graphql-ws operation (src/http/context.ts).
+import type { Config } from '../config.ts';
+import type { VideoJobEngine } from '../engine/engine.ts';
+import type { JobEventBus } from '../events/job-event-bus.ts';
+import type { Logger } from '../log.ts';
+import type { MediaSigner } from '../media/signing.ts';
+import type { Store, User } from '../store/store.ts';
+
+/** The long-lived parts the API is built on; one instance per server. */
+export interface ApiServices {
+  store: Store;
+  engine: VideoJobEngine;
+  bus: JobEventBus;
+  config: Config;
+  log: Logger;
+  media: MediaSigner;
+  upstreamMode: 'LIVE' | 'SIMULATED';
+}
+
+export interface GraphQLContext {
+  /** The authenticated user; a context is never built without one (HTTP 401 / graphql-ws 4403 first). */
+  viewer: User;
+  services: ApiServices;
+  /**
+   * Expiry (unix seconds) of the media URLs issued while resolving this result, so `url` and `urlExpiresAt`
+   * agree. Reset with the data loaders before each subscription message.
+   */
+  mediaUrlExpiry: number | null;
+}

@@ -1,0 +1,171 @@
+// The async iterators behind the subscriptions, fed by the job event bus. Written as plain iterator objects rather
+// than async generators: `return()` on a generator that never started skips its `finally`, which would leave a
+// listener on the bus when a client leaves before the first message.
+import { matchesFilter, type VideoJobFilter } from '../domain/job-filter.ts';
+import { isTerminal, type VideoJob } from '../domain/video-job.ts';
+
+/** A pull queue: `next()` waits for the next item the stream decides to deliver; `return()` ends it and cleans up. */
+abstract class LiveStream implements AsyncIterableIterator<VideoJob> {
+  private waiter: ((result: IteratorResult<VideoJob>) => void) | null = null;
+  private closed = false;
+  private readonly cleanups: Array<() => void> = [];
+
+  /** Runs once when the stream ends, however it ends. */
+  onClose(cleanup: () => void): void {
+    if (this.closed) cleanup();
+    else this.cleanups.push(cleanup);
+  }
+
+  /** The next item to deliver, or null while there is none yet; `finished` is true after the last one. */
+  protected abstract take(): VideoJob | null;
+  protected abstract get finished(): boolean;
+
+  /** Subclasses call this after queueing something. */
+  protected wake(): void {
+    if (!this.waiter) return;
+    const item = this.take();
+    if (item) {
+      const waiter = this.waiter;
+      this.waiter = null;
+      waiter({ value: item, done: false });
+    }
+  }
+
+  next(): Promise<IteratorResult<VideoJob>> {
+    if (this.closed || this.finished) return this.return();
+    const item = this.take();
+    if (item) return Promise.resolve({ value: item, done: false });
+    return new Promise((resolve) => {
+      this.waiter = resolve;
+    });
+  }
+
+  return(): Promise<IteratorResult<VideoJob>> {
+    if (!this.closed) {
+      this.closed = true;
+      for (const cleanup of this.cleanups.splice(0)) cleanup();
+    }
+    const waiter = this.waiter;
+    this.waiter = null;
+    waiter?.({ value: undefined, done: true });
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  throw(error?: unknown): Promise<IteratorResult<VideoJob>> {
+    void this.return();
+    return Promise.reject(error);
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+}
+
+/**
+ * jobUpdated: the job as it is now, then every later version in version order, ending after a terminal one.
+ * Listen on the bus before reading the row (`push` may be called before `start`): nothing is lost in between,
+ * and versions at or below the row's are dropped.
+ */
+export class JobUpdateStream extends LiveStream {
+  private readonly pending: VideoJob[] = [];
+  private started = false;
+  private lastVersion = 0;
+  private terminalSent = false;
+
+  push(job: VideoJob): void {
+    // Before start() everything is kept: the row read later decides what is stale.
+    if (this.terminalSent || (this.started && job.version <= this.lastVersion)) return;
+    this.pending.push(job);
+    this.wake();
+  }
+
+  /** The row read after subscribing: always the first message. */
+  start(current: VideoJob): void {
+    this.started = true;
+    this.lastVersion = current.version - 1;
+    this.pending.push(current);
+    this.wake();
+  }
+
+  protected get finished(): boolean {
+    return this.terminalSent;
+  }
+
+  protected take(): VideoJob | null {
+    if (!this.started || this.terminalSent) return null;
+    let next: VideoJob | null = null;
+    for (const job of this.pending) {
+      if (job.version > this.lastVersion && (next === null || job.version < next.version)) next = job;
+    }
+    // Whatever is not newer than what is delivered now will never be delivered.
+    const delivered = next?.version ?? this.lastVersion;
+    for (let i = this.pending.length - 1; i >= 0; i--) {
+      if (this.pending[i]!.version <= delivered) this.pending.splice(i, 1);
+    }
+    if (!next) return null;
+    this.lastVersion = next.version;
+    if (isTerminal(next.status)) {
+      this.terminalSent = true;
+      this.pending.length = 0;
+    }
+    return next;
+  }
+}
+
+interface Seen {
+  version: number;
+  matched: boolean;
+}
+
+/**
+ * videoJobsUpdated: every change of the owner's jobs that matches `filter` before or after the change, so a client
+ * can drop a job that left its view. "Before" is the last state seen of the job: seeded with the owner's unfinished
+ * jobs when the subscription starts (only those can still change), then kept per job until it is terminal.
+ */
+export class OwnerJobsStream extends LiveStream {
+  private readonly pending: VideoJob[] = [];
+  private readonly seen = new Map<string, Seen>();
+  private early: VideoJob[] | null = [];
+
+  constructor(private readonly filter: VideoJobFilter | null) {
+    super();
+  }
+
+  /** Called by the bus listener, possibly before `start`. */
+  push(job: VideoJob): void {
+    if (this.early) this.early.push(job);
+    else this.consider(job);
+  }
+
+  /** The owner's unfinished jobs, read after subscribing to the bus. */
+  start(unfinished: readonly VideoJob[]): void {
+    for (const job of unfinished) this.seen.set(job.id, { version: job.version, matched: matchesFilter(job, this.filter) });
+    const early = this.early ?? [];
+    this.early = null;
+    // Changes published while the snapshot was read: those it already contains are not repeated.
+    for (const job of early) this.consider(job);
+  }
+
+  private consider(job: VideoJob): void {
+    const previous = this.seen.get(job.id);
+    if (previous && job.version <= previous.version) return;
+    // Unseen: a job created after the start (version 1) did not match before; any other unseen job was finished
+    // at the start and a finished job no longer changes what the filter looks at.
+    const matchedBefore = previous ? previous.matched : job.version > 1 && matchesFilter(job, this.filter);
+    const matchedAfter = matchesFilter(job, this.filter);
+    if (isTerminal(job.status)) this.seen.delete(job.id);
+    else this.seen.set(job.id, { version: job.version, matched: matchedAfter });
+    if (matchedBefore || matchedAfter) {
+      this.pending.push(job);
+      this.wake();
+    }
+  }
+
+  protected get finished(): boolean {
+    return false;
+  }
+
+  protected take(): VideoJob | null {
+    return this.pending.shift() ?? null;
+  }
+}
