@@ -12,7 +12,7 @@ const GENERATE = `mutation($input: GenerateVideoInput!) { generateVideo(input: $
   ... on Error { code message }
   ... on ValidationError { fieldErrors { path message } }
   ... on QuotaExceededError { limit retryAfterSeconds }
-  ... on RateLimitedError { retryAfter: retryAfterSeconds }
+  ... on RateLimitedError { retryAfterSeconds }
   ... on IdempotencyConflictError { existingJob { id prompt } }
   ... on UpstreamError { retryable }
 } }`;
@@ -20,7 +20,7 @@ const CANCEL = `mutation($id: ID!) { cancelVideoJob(id: $id) {
   __typename
   ... on CancelVideoJobSuccess { job { id status version } }
   ... on Error { code message }
-  ... on NotCancelableError { refusedJob: job { id status } }
+  ... on NotCancelableError { job { id status } }
 } }`;
 const DELETE = `mutation($id: ID!) { deleteVideoJob(id: $id) {
   __typename
@@ -94,6 +94,7 @@ describe('generateVideo', () => {
     await generate({ prompt: 'quota two' }, 'quota');
     const third = await generate({ prompt: 'quota three' }, 'quota');
     expect(third).toMatchObject({ __typename: 'QuotaExceededError', code: 'QUOTA_EXCEEDED', limit: 2 });
+    expect(third.retryAfterSeconds).toBeGreaterThan(0);
     expect(third.retryAfterSeconds === null || Number.isInteger(third.retryAfterSeconds)).toBe(true);
     const repeated = await generate({ prompt: 'quota one', idempotencyKey: 'q1' }, 'quota');
     expect(repeated).toMatchObject({ __typename: 'GenerateVideoSuccess', deduplicated: true, job: { id: a.job.id } });
@@ -106,7 +107,7 @@ describe('generateVideo', () => {
     expect((await generate({ prompt: 'rate three' }, 'rate')).__typename).toBe('GenerateVideoSuccess');
     const fourth = await generate({ prompt: 'rate four' }, 'rate');
     expect(fourth).toMatchObject({ __typename: 'RateLimitedError', code: 'RATE_LIMITED' });
-    expect(fourth.retryAfter).toBeGreaterThan(0);
+    expect(fourth.retryAfterSeconds).toBeGreaterThan(0);
   });
 
   it('answers NotFoundError for an unknown, foreign or malformed audioId', async () => {
@@ -201,13 +202,13 @@ describe('cancelVideoJob', () => {
     expect(await cancel(job.id, 'canceller')).toMatchObject({
       __typename: 'NotCancelableError',
       code: 'NOT_CANCELABLE',
-      refusedJob: { id: job.id, status: 'SUCCEEDED' },
+      job: { id: job.id, status: 'SUCCEEDED' },
     });
 
     const running = (await generate({ prompt: 'runs for ever [sim:never]' }, 'canceller')).job;
     await gw.waitForStatus(running.id, ['IN_PROGRESS'], 'canceller');
     const refused = await cancel(running.id, 'canceller');
-    expect(refused).toMatchObject({ __typename: 'NotCancelableError', code: 'NOT_CANCELABLE', refusedJob: { id: running.id, status: 'IN_PROGRESS' } });
+    expect(refused).toMatchObject({ __typename: 'NotCancelableError', code: 'NOT_CANCELABLE', job: { id: running.id, status: 'IN_PROGRESS' } });
     expect(refused.message).toMatch(/upstream/i);
 
     // Not terminal: deleting it is refused as bad input on `id`.

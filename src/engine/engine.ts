@@ -40,7 +40,7 @@ export type CreateJobOutcome =
   | { kind: 'deduplicated'; job: VideoJob }
   | { kind: 'invalid'; fieldErrors: FieldError[] }
   | { kind: 'audioNotFound' }
-  | { kind: 'quota'; limit: number; retryAfterSeconds: number | null }
+  | { kind: 'quota'; limit: number; retryAfterSeconds: number }
   | { kind: 'rateLimited'; retryAfterSeconds: number }
   | { kind: 'idempotencyConflict'; existingJob: VideoJob }
   | { kind: 'upstreamRefused'; message: string };
@@ -57,6 +57,7 @@ const MAX_PARALLEL = { poll: 2, mirror: 4, reconcile: 2 } as const;
 /** Stop waits this long for running steps; their state is safe in the database either way. */
 const STOP_GRACE_MS = 8_000;
 const UNEXPECTED_ERROR_RETRY_MS = 30_000;
+const QUOTA_RETRY_WITHOUT_HISTORY_SECONDS = 60;
 
 export class VideoJobEngine {
   private readonly ctx: EngineContext;
@@ -158,8 +159,11 @@ export class VideoJobEngine {
     return sameRequest(existing, params) ? { kind: 'deduplicated', job: existing } : { kind: 'idempotencyConflict', existingJob: existing };
   }
 
-  /** Seconds until the owner's soonest active job should finish, when the history can tell. */
-  private async soonestFinish(ownerId: string): Promise<number | null> {
+  /**
+   * Seconds until the owner's soonest active job should finish, by the history; without history, a minute:
+   * a hint of when asking again is worth it, so clients need no special case for "unknown".
+   */
+  private async soonestFinish(ownerId: string): Promise<number> {
     const page = await this.ctx.store.listJobs({
       ownerId,
       filter: { status: ['PENDING', 'QUEUED', 'IN_PROGRESS'] },
@@ -167,7 +171,7 @@ export class VideoJobEngine {
       limit: this.ctx.settings.maxActiveJobsPerUser,
     });
     const etas = page.jobs.map((job) => this.etaSeconds(job)).filter((eta): eta is number => eta !== null);
-    return etas.length > 0 ? Math.min(...etas) : null;
+    return etas.length > 0 ? Math.max(1, Math.min(...etas)) : QUOTA_RETRY_WITHOUT_HISTORY_SECONDS;
   }
 
   async cancelJob(ownerId: string, jobId: string): Promise<CancelOutcome> {

@@ -39,7 +39,7 @@ export class QuotaExceededError extends GatewayError {
   readonly code = 'QUOTA_EXCEEDED';
   constructor(
     readonly limit: number,
-    readonly retryAfterSeconds: number | null,
+    readonly retryAfterSeconds: number,
   ) {
     super(`You already have ${limit} unfinished jobs, the most allowed; wait for one to finish`);
     this.name = 'QuotaExceededError';

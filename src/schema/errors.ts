@@ -41,7 +41,11 @@ builder.objectType(QuotaExceededError, {
   interfaces: [ErrorInterface],
   fields: (t) => ({
     limit: t.exposeInt('limit', { description: "The viewer's limit of jobs that are not yet finished." }),
-    retryAfterSeconds: t.exposeInt('retryAfterSeconds', { nullable: true }),
+    // Non-null, unlike the contract's Int: a union member sharing a field name with RateLimitedError.retryAfterSeconds
+    // (Int!) must have the same type, or a client selecting both has to alias one of them.
+    retryAfterSeconds: t.exposeInt('retryAfterSeconds', {
+      description: 'Seconds until one of the viewer\'s jobs should finish (a minute when the gateway has no history yet).',
+    }),
   }),
 });
 
@@ -69,7 +73,8 @@ builder.objectType(IdempotencyConflictError, {
 builder.objectType(NotCancelableError, {
   name: 'NotCancelableError',
   interfaces: [ErrorInterface],
-  fields: (t) => ({ job: t.field({ type: VideoJobRef, nullable: true, resolve: (error) => error.job }) }),
+  // Non-null, like CancelVideoJobSuccess.job, so both can be selected in one query without an alias.
+  fields: (t) => ({ job: t.field({ type: VideoJobRef, resolve: (error) => error.job }) }),
 });
 
 builder.objectType(UpstreamError, {
