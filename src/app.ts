@@ -3,21 +3,36 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { mkdir } from 'node:fs/promises';
+import type { DestinationStream } from 'pino';
 import type { Config } from './config.ts';
 import { VideoJobEngine } from './engine/engine.ts';
 import { InProcessJobEventBus, type JobEventBus } from './events/job-event-bus.ts';
 import { createLogger, type Logger } from './log.ts';
+import { GatewayMetrics } from './metrics/metrics.ts';
+import { MeteredScenario } from './metrics/metered-scenario.ts';
 import { ScenarioClient } from './scenario/client.ts';
-import { createSimulator } from './simulator/server.ts';
+import { createSimulator, type Simulator } from './simulator/server.ts';
 import { openSqliteStore } from './store/sqlite/open.ts';
 import type { Store } from './store/store.ts';
 import { bootstrapLocalUser } from './auth/tokens.ts';
-import { createGraphQLHandler } from './http/graphql-handler.ts';
+import { createGraphQLHandler, type GraphQLHandler } from './http/graphql-handler.ts';
+import { createOpsHandler } from './http/ops.ts';
+import { HttpTraffic } from './http/traffic.ts';
+import { serveStudio } from './http/studio.ts';
+
+/** Shutdown: requests in flight may finish for this long (the engine's own grace is 8 s; both run at once). */
+export const SHUTDOWN_DRAIN_MS = 7_000;
+export const HEADERS_TIMEOUT_MS = 15_000;
+export const REQUEST_TIMEOUT_MS = 120_000;
 
 export interface AppOptions {
   log?: Logger;
+  /** Where the app's own logger writes (default stdout); ignored when `log` is given. */
+  logDestination?: DestinationStream;
   /** Scheduler tick of the engine (tests make it short). */
   engineTickMs?: number;
+  /** graphql-ws keep-alive ping interval (default 12 s). */
+  keepAliveMs?: number;
 }
 
 export interface RunningApp {
@@ -26,6 +41,7 @@ export interface RunningApp {
   store: Store;
   engine: VideoJobEngine;
   bus: JobEventBus;
+  metrics: GatewayMetrics;
   /** Where the gateway sends Scenario requests (the in-process simulator's URL in simulator mode). */
   upstreamUrl: string;
   upstreamMode: 'LIVE' | 'SIMULATED';
@@ -35,19 +51,41 @@ export interface RunningApp {
 
 export interface App {
   start(): Promise<RunningApp>;
+  /**
+   * Graceful: stops accepting (new requests get 503), closes WebSockets with 1001, lets requests in flight finish
+   * (SSE streams are cut), stops the engine between ticks (running steps get a grace period; whatever they had not
+   * committed is repeated after a restart), then stops the simulator and closes the database.
+   */
   stop(): Promise<void>;
+  readonly log: Logger;
+}
+
+/** The logger of a gateway: JSON on stdout, with the configured secrets scrubbed from every line. */
+export function createAppLogger(config: Config, destination?: DestinationStream): Logger {
+  return createLogger(config.logLevel, destination, {
+    secrets: [config.scenario?.apiKey, config.scenario?.apiSecret, config.mediaSigningSecret],
+  });
+}
+
+interface Parts {
+  store?: Store;
+  simulator?: Simulator;
+  engine?: VideoJobEngine;
+  api?: GraphQLHandler;
+  traffic?: HttpTraffic;
+  server?: Server;
 }
 
 export function buildApp(config: Config, options: AppOptions = {}): App {
-  const log = options.log ?? createLogger(config.logLevel);
+  const log = options.log ?? createAppLogger(config, options.logDestination);
   let running: RunningApp | null = null;
-  const stoppers: Array<() => Promise<void>> = [];
+  let parts: Parts = {};
 
   async function start(): Promise<RunningApp> {
     if (running) return running;
     await mkdir(config.mediaDir, { recursive: true });
     const store = await openSqliteStore(config.databaseUrl);
-    stoppers.unshift(() => store.close());
+    parts.store = store;
 
     let upstreamUrl: string;
     let credentials: { apiKey: string; apiSecret: string };
@@ -57,21 +95,34 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
     } else {
       const simulator = createSimulator({ port: 0, host: '127.0.0.1', jobSeconds: config.simulatorJobSeconds });
       upstreamUrl = await simulator.start();
-      stoppers.unshift(() => simulator.stop());
+      parts.simulator = simulator;
       credentials = { apiKey: 'simulator', apiSecret: 'simulator' };
       log.warn(
         { upstreamUrl, jobSeconds: config.simulatorJobSeconds },
         'NO SCENARIO KEYS: running against the built-in Scenario simulator; videos are placeholders (set SCENARIO_SDK_API_KEY and SCENARIO_SDK_API_SECRET for real generation)',
       );
     }
-    const scenario = new ScenarioClient({ baseUrl: upstreamUrl, ...credentials });
     const bus = new InProcessJobEventBus((error) => log.error({ err: error }, 'job listener failed'));
+    // The metrics read the API's and the HTTP layer's counts when scraped; both exist by then.
+    let api: GraphQLHandler | undefined;
+    let traffic: HttpTraffic | undefined;
+    const metrics = new GatewayMetrics(
+      {
+        countJobsByStatus: () => store.countJobsByStatus(),
+        activeSubscriptions: () => bus.listenerCount(),
+        activeWebSockets: () => api?.webSocketCount() ?? 0,
+        inFlightRequests: () => traffic?.count() ?? 0,
+      },
+      { onCollectError: (error) => log.debug({ err: error }, 'jobs metric not collected') },
+    );
+    const scenario = new ScenarioClient({ baseUrl: upstreamUrl, ...credentials, observer: metrics.observeUpstream });
     const engine = new VideoJobEngine({
       store,
-      scenario,
+      scenario: new MeteredScenario(scenario, metrics),
       bus,
       log: log.child({ component: 'engine' }),
       tickMs: options.engineTickMs,
+      onPollLag: metrics.observePollLag,
       settings: {
         modelId: config.modelId,
         mediaDir: config.mediaDir,
@@ -84,12 +135,12 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
     });
     const bootstrapToken = await bootstrapLocalUser(store);
     await engine.start();
-    stoppers.unshift(() => engine.stop());
+    parts.engine = engine;
 
     // PUBLIC_URL, or with PORT=0 the address the server got: known once it listens, read when URLs are built.
     let publicUrl = config.publicUrl ?? `http://${config.host}:${config.port}`;
     const upstreamMode = config.scenario ? 'LIVE' : 'SIMULATED';
-    const api = await createGraphQLHandler({
+    const handler = await createGraphQLHandler({
       store,
       engine,
       bus,
@@ -97,26 +148,26 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       log: log.child({ component: 'api' }),
       upstreamMode,
       publicUrl: () => publicUrl,
+      keepAliveMs: options.keepAliveMs,
     });
-    const server = createServer((req, res) => {
-      if (req.url === '/healthz') {
-        res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
-        return;
-      }
-      if (req.url === '/readyz') {
-        void store.isReady().then((ready) => {
-          res.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' }).end(ready ? 'ready\n' : 'not ready\n');
-        });
-        return;
-      }
-      if (api.handle(req, res)) return;
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
-    });
-    api.attachWebSockets(server);
+    api = parts.api = handler;
+    traffic = parts.traffic = new HttpTraffic(log.child({ component: 'http' }), metrics);
+    const ops = createOpsHandler({ store, metrics, log });
+    const server = createServer(
+      traffic.track((req, res) => {
+        if (ops(req, res)) return;
+        if (handler.handle(req, res)) return;
+        if (serveStudio(req, res)) return;
+        res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+      }),
+    );
+    // Slow clients cannot hold connections open for long: all headers within 15 s, the whole request (a 15 MB upload
+    // included) within 2 minutes. Responses (SSE streams) are not limited.
+    server.headersTimeout = HEADERS_TIMEOUT_MS;
+    server.requestTimeout = REQUEST_TIMEOUT_MS;
+    handler.attachWebSockets(server);
     const url = await listen(server, config.port, config.host);
-    stoppers.unshift(() => closeServer(server));
-    // Before the server closes: WebSockets and their subscriptions end first.
-    stoppers.unshift(() => api.close());
+    parts.server = server;
     publicUrl = config.publicUrl ?? url;
     log.info({ url, publicUrl, upstream: upstreamMode }, 'gateway listening');
 
@@ -126,6 +177,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       store,
       engine,
       bus,
+      metrics,
       upstreamUrl,
       upstreamMode,
       bootstrapToken,
@@ -134,19 +186,37 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
   }
 
   async function stop(): Promise<void> {
-    // Reverse order of start: stop taking requests, stop the engine, then the simulator and the database.
-    while (stoppers.length > 0) {
-      const stopOne = stoppers.shift()!;
-      try {
-        await stopOne();
-      } catch (error) {
-        log.error({ err: error }, 'error while stopping');
-      }
-    }
+    const { store, simulator, engine, api, traffic, server } = parts;
+    parts = {};
     running = null;
+    const started = Date.now();
+    const attempt = async (what: string, step: Promise<void> | undefined) => {
+      try {
+        await step;
+      } catch (error) {
+        log.error({ err: error }, `error while stopping: ${what}`);
+      }
+    };
+    if (server) log.info('shutting down');
+    // 1. Stop accepting: no new connections; new requests on open connections get 503 (traffic.drain).
+    const serverClosed = server ? new Promise<void>((resolve) => server.close(() => resolve())) : undefined;
+    // 2. At once: WebSockets closed with 1001, requests in flight finished, the engine stopped between ticks.
+    await Promise.all([
+      attempt('websockets', api?.close()),
+      attempt('http', traffic?.drain(SHUTDOWN_DRAIN_MS)),
+      attempt('engine', engine?.stop()),
+    ]);
+    // 3. What is left of the connections (idle keep-alives), then the upstream simulator and the database.
+    if (server) {
+      destroySockets(server);
+      await attempt('server', serverClosed);
+    }
+    await attempt('simulator', simulator?.stop());
+    await attempt('database', store?.close());
+    if (server) log.info({ durationMs: Date.now() - started }, 'gateway stopped');
   }
 
-  return { start, stop };
+  return { start, stop, log };
 }
 
 function listen(server: Server, port: number, host: string): Promise<string> {
@@ -166,10 +236,7 @@ function listen(server: Server, port: number, host: string): Promise<string> {
   });
 }
 
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeIdleConnections();
-    for (const socket of (server as Server & { sockets?: Set<Socket> }).sockets ?? []) socket.destroy();
-  });
+function destroySockets(server: Server): void {
+  server.closeIdleConnections();
+  for (const socket of (server as Server & { sockets?: Set<Socket> }).sockets ?? []) socket.destroy();
 }

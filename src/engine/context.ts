@@ -45,7 +45,16 @@ const PUBLIC_FIELDS = [
 ] as const satisfies ReadonlyArray<keyof VideoJob>;
 
 function changesPublicFields(before: VideoJob, after: VideoJob): boolean {
-  return PUBLIC_FIELDS.some((field) => JSON.stringify(before[field]) !== JSON.stringify(after[field]));
+  // Only `error` is an object; the rest compare as they are.
+  return PUBLIC_FIELDS.some((field) =>
+    field === 'error' ? JSON.stringify(before.error) !== JSON.stringify(after.error) : before[field] !== after[field],
+  );
+}
+
+function publishIfVisible(ctx: EngineContext, before: VideoJob, updated: VideoJob | null, options: Omit<UpdateJobOptions, 'ifVersion'>): void {
+  if (updated && (changesPublicFields(before, updated) || options.videoAssets?.length || options.message)) {
+    ctx.bus.publish(updated);
+  }
 }
 
 /**
@@ -59,9 +68,26 @@ export async function commitJobChange(
   options: Omit<UpdateJobOptions, 'ifVersion'> = {},
 ): Promise<VideoJob | null> {
   const updated = await ctx.store.updateJob(job.id, patch, { ...options, ifVersion: job.version });
-  if (updated && (changesPublicFields(job, updated) || options.videoAssets?.length || options.message)) {
-    ctx.bus.publish(updated);
-  }
+  publishIfVisible(ctx, job, updated, options);
+  return updated;
+}
+
+/** A change a step decided on, to be committed with others. */
+export interface PlannedChange {
+  job: VideoJob;
+  patch: VideoJobPatch;
+  options?: Omit<UpdateJobOptions, 'ifVersion'>;
+}
+
+/**
+ * Several `commitJobChange`s in one transaction (a poll round's findings): each is compare-and-set on the version
+ * its job was read at, and published like a single one. Returns the new jobs, null where a job changed meanwhile.
+ */
+export async function commitJobChanges(ctx: EngineContext, changes: readonly PlannedChange[]): Promise<Array<VideoJob | null>> {
+  const updated = await ctx.store.updateJobs(
+    changes.map(({ job, patch, options }) => ({ id: job.id, patch, options: { ...options, ifVersion: job.version } })),
+  );
+  changes.forEach((change, index) => publishIfVisible(ctx, change.job, updated[index] ?? null, change.options ?? {}));
   return updated;
 }
 

@@ -33,6 +33,8 @@ export interface EngineDependencies {
   tickMs?: number;
   now?: () => number;
   random?: () => number;
+  /** Told how late (ms after its nextCheckAt) each due job's poll starts, for the poll-lag metric. */
+  onPollLag?: (lagMs: number) => void;
 }
 
 export type CreateJobOutcome =
@@ -53,6 +55,8 @@ export type CancelOutcome =
 export type DeleteOutcome = { kind: 'deleted'; jobId: string } | { kind: 'notFound' } | { kind: 'notTerminal'; job: VideoJob };
 
 const MAX_DUE_PER_TICK = 200;
+/** Followed jobs one poll round may answer (as many as its list pages can show). */
+const MAX_FOLLOWED_PER_ROUND = 2_000;
 const MAX_PARALLEL = { poll: 2, mirror: 4, reconcile: 2 } as const;
 /** Stop waits this long for running steps; their state is safe in the database either way. */
 const STOP_GRACE_MS = 8_000;
@@ -62,6 +66,7 @@ const QUOTA_RETRY_WITHOUT_HISTORY_SECONDS = 60;
 export class VideoJobEngine {
   private readonly ctx: EngineContext;
   private readonly tickMs: number;
+  private readonly onPollLag: ((lagMs: number) => void) | undefined;
   private readonly rateLimiter: SlidingWindowRateLimiter;
   private readonly busy = new Set<string>();
   private readonly tasks = new Set<Promise<void>>();
@@ -87,6 +92,7 @@ export class VideoJobEngine {
       random: deps.random ?? Math.random,
     };
     this.tickMs = deps.tickMs ?? 250;
+    this.onPollLag = deps.onPollLag;
     this.rateLimiter = new SlidingWindowRateLimiter(deps.settings.generateRateLimitPerMinute);
   }
 
@@ -131,28 +137,34 @@ export class VideoJobEngine {
       if (existing) return this.repeatedKey(existing, params);
     }
     const now = this.ctx.now();
-    const retryAfterSeconds = this.rateLimiter.retryAfterSeconds(ownerId, now);
+    // Taken before the first await, so concurrent requests cannot all pass the check; given back unless a job is created.
+    const retryAfterSeconds = this.rateLimiter.tryAcquire(ownerId, now);
     if (retryAfterSeconds > 0) return { kind: 'rateLimited', retryAfterSeconds };
-    const refusal = this.ctx.health.current();
-    if (refusal) return { kind: 'upstreamRefused', message: refusal.message };
-    if (params.audioId !== null) {
-      const [audio] = await this.ctx.store.getAudios([params.audioId]);
-      if (!audio || audio.ownerId !== ownerId) return { kind: 'audioNotFound' };
-    }
+    let created = false;
+    try {
+      const refusal = this.ctx.health.current();
+      if (refusal) return { kind: 'upstreamRefused', message: refusal.message };
+      if (params.audioId !== null) {
+        const [audio] = await this.ctx.store.getAudios([params.audioId]);
+        if (!audio || audio.ownerId !== ownerId) return { kind: 'audioNotFound' };
+      }
 
-    const result = await this.ctx.store.createJob(
-      { id: newTimeOrderedId(), ownerId, idempotencyKey, ...params },
-      { maxActiveJobs: this.ctx.settings.maxActiveJobsPerUser },
-    );
-    if (result.kind === 'existing') return this.repeatedKey(result.job, params);
-    if (result.kind === 'quota') {
-      return { kind: 'quota', limit: this.ctx.settings.maxActiveJobsPerUser, retryAfterSeconds: await this.soonestFinish(ownerId) };
+      const result = await this.ctx.store.createJob(
+        { id: newTimeOrderedId(), ownerId, idempotencyKey, ...params },
+        { maxActiveJobs: this.ctx.settings.maxActiveJobsPerUser },
+      );
+      if (result.kind === 'existing') return this.repeatedKey(result.job, params);
+      if (result.kind === 'quota') {
+        return { kind: 'quota', limit: this.ctx.settings.maxActiveJobsPerUser, retryAfterSeconds: await this.soonestFinish(ownerId) };
+      }
+      created = true;
+      this.ctx.bus.publish(result.job);
+      this.ctx.log.info({ jobId: result.job.id, userId: ownerId }, 'job accepted');
+      this.wake();
+      return { kind: 'created', job: result.job };
+    } finally {
+      if (!created) this.rateLimiter.release(ownerId, now);
     }
-    this.rateLimiter.record(ownerId, now);
-    this.ctx.bus.publish(result.job);
-    this.ctx.log.info({ jobId: result.job.id, userId: ownerId }, 'job accepted');
-    this.wake();
-    return { kind: 'created', job: result.job };
   }
 
   private repeatedKey(existing: VideoJob, params: Parameters<typeof sameRequest>[1]): CreateJobOutcome {
@@ -323,13 +335,15 @@ export class VideoJobEngine {
   private async startDueSteps(): Promise<void> {
     const now = this.ctx.now();
     const due = (await this.ctx.store.listDueJobs(now, MAX_DUE_PER_TICK)).filter((job) => !this.busy.has(job.id));
-    const polling = due.filter((job) => job.phase === 'polling');
-    if (polling.length > 0 && this.activeSteps.poll < MAX_PARALLEL.poll) {
-      // Every followed job, due or not, may be answered by the same list call.
-      const others = (await this.ctx.store.listDueJobs(Number.MAX_SAFE_INTEGER, MAX_DUE_PER_TICK)).filter(
-        (job) => job.phase === 'polling' && (job.nextCheckAt ?? 0) > now && !this.busy.has(job.id),
+    if (due.some((job) => job.phase === 'polling') && this.activeSteps.poll < MAX_PARALLEL.poll) {
+      // Every followed job, due or not, may be answered by the same round of list calls.
+      const followed = (await this.ctx.store.listDueJobs(Number.MAX_SAFE_INTEGER, MAX_FOLLOWED_PER_ROUND)).filter(
+        (job) => job.phase === 'polling' && !this.busy.has(job.id),
       );
-      this.runBatch('poll', [...polling, ...others], () => pollJobs(this.ctx, polling, others));
+      const polling = followed.filter((job) => (job.nextCheckAt ?? 0) <= now);
+      const others = followed.filter((job) => (job.nextCheckAt ?? 0) > now);
+      for (const job of polling) this.onPollLag?.(now - (job.nextCheckAt ?? now));
+      this.runBatch('poll', followed, () => pollJobs(this.ctx, polling, others));
     }
     for (const job of due) {
       if (job.phase === 'mirroring' && this.activeSteps.mirror < MAX_PARALLEL.mirror) {

@@ -3,7 +3,7 @@
 // upstream reports, and probes the MP4 for its real dimensions. Only when every output is stored does the
 // job become SUCCEEDED, in the same transaction that records the assets.
 import { randomUUID } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { VideoAsset, VideoJob } from '../domain/video-job.ts';
 import { probeMp4File } from '../media/probe/mp4.ts';
@@ -18,6 +18,7 @@ class MirrorCheckFailed extends Error {}
 
 export async function mirrorAssets(ctx: EngineContext, job: VideoJob): Promise<void> {
   try {
+    await removeInterruptedDownloads(join(ctx.settings.mediaDir, 'videos', job.id));
     const assets: VideoAsset[] = [];
     for (const [index, upstreamAssetId] of job.upstreamAssetIds.entries()) {
       assets.push(await mirrorOne(ctx, job, index, upstreamAssetId));
@@ -42,6 +43,23 @@ export async function mirrorAssets(ctx: EngineContext, job: VideoJob): Promise<v
     await recordMirrorFailure(ctx, job, error as Error);
   }
 }
+
+/**
+ * Temporary files of downloads a crash cut short (the client removes its own on a failure, but not when the process
+ * dies): this job's outputs are stored by one step at a time, so any that remain in its directory are orphans.
+ */
+async function removeInterruptedDownloads(dir: string): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return; // no directory yet
+  }
+  await Promise.all(names.filter((name) => TEMPORARY_DOWNLOAD.test(name)).map((name) => rm(join(dir, name), { force: true })));
+}
+
+/** `<file>.part-<hex>`: ScenarioClient.downloadToFile's temporary name. */
+const TEMPORARY_DOWNLOAD = /\.part-[0-9a-f]+$/;
 
 async function mirrorOne(ctx: EngineContext, job: VideoJob, index: number, upstreamAssetId: string): Promise<VideoAsset> {
   // Always a fresh read: a URL from an earlier attempt may have expired (403).

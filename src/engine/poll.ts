@@ -1,16 +1,24 @@
-// Following submitted jobs upstream. One list call answers for many jobs when several are due together;
-// the rest are read one by one. Poll errors back off and never fail a job; only repeated 404s or 24 h
-// without an end do.
+// Following submitted jobs upstream. When several jobs are followed, one round of list calls answers for all of them
+// (paging on, newest first, until every followed job was seen), and everything a round learnt is written in one
+// transaction; due jobs the list did not show are read one by one. Poll errors back off and never fail a job; only
+// repeated 404s or 24 h without an end do.
 import type { JobStatus, VideoJob, VideoJobPatch } from '../domain/video-job.ts';
 import { ScenarioError, type UpstreamJob } from '../scenario/types.ts';
 import { backoffDelay } from './backoff.ts';
-import { commitJobChange, type EngineContext } from './context.ts';
+import { commitJobChange, commitJobChanges, type EngineContext, type PlannedChange } from './context.ts';
 import { nextPollDelay, STALL_AFTER_MS, UPSTREAM_TIMEOUT_MS } from './poll-schedule.ts';
 import { mapUpstreamStatus } from './upstream-status.ts';
 
-/** At least this many jobs followed at once ⇒ one list call reports on all of them instead of one read each. */
-export const LIST_CALL_THRESHOLD = 3;
+/**
+ * At least this many jobs followed at once ⇒ one list call reports on all of them instead of one read each. Two is
+ * enough: one request either way when only one of them is due, and the other is answered (and rescheduled) for free.
+ */
+export const LIST_CALL_THRESHOLD = 2;
 const LIST_PAGE_SIZE = 100;
+/** Most list pages one round reads (2 000 upstream jobs); followed jobs older than that are read one by one. */
+const MAX_LIST_PAGES = 20;
+/** Upstream's clock may differ from ours: a page is known to be older than a job only past this margin. */
+const CLOCK_SKEW_MS = 5 * 60_000;
 /** Consecutive 404s before a submitted job counts as lost upstream. */
 const LOST_AFTER_NOT_FOUND = 3;
 /** Reads in parallel, at most. */
@@ -38,27 +46,51 @@ export function schedulePoll(ctx: EngineContext, job: VideoJob, pollsSoFar: numb
 export async function pollJobs(ctx: EngineContext, due: VideoJob[], others: VideoJob[] = []): Promise<void> {
   let unanswered = due;
   if (due.length + others.length >= LIST_CALL_THRESHOLD) {
-    const listed = await listRecentUpstreamJobs(ctx);
+    const followed = [...due, ...others];
+    const listed = await listUpstreamJobsCovering(ctx, followed);
     if (listed) {
       unanswered = due.filter((job) => !listed.has(job.upstreamJobId!));
-      for (const job of [...due, ...others]) {
+      const changes: PlannedChange[] = [];
+      for (const job of followed) {
         const upstream = listed.get(job.upstreamJobId!);
-        if (upstream) await applyUpstreamJob(ctx, job, upstream);
+        if (upstream) changes.push({ job, ...upstreamChange(ctx, job, upstream) });
       }
+      await commitJobChanges(ctx, changes);
     }
   }
   await forEachLimited(unanswered, READ_CONCURRENCY, (job) => pollOne(ctx, job));
 }
 
-async function listRecentUpstreamJobs(ctx: EngineContext): Promise<Map<string, UpstreamJob> | null> {
-  try {
-    const list = await ctx.scenario.listJobs({ pageSize: LIST_PAGE_SIZE });
-    return new Map(list.jobs.map((j) => [j.jobId, j]));
-  } catch (error) {
-    if (!(error instanceof ScenarioError)) throw error;
-    ctx.log.warn({ kind: error.kind, status: error.status }, 'job list failed; reading jobs one by one');
-    return null;
+/**
+ * Upstream's job list, newest first, page after page until every job of `jobs` was seen, a page reaches before the
+ * oldest of them was submitted, or MAX_LIST_PAGES; null when the first page fails (the caller reads jobs one by one).
+ */
+async function listUpstreamJobsCovering(ctx: EngineContext, jobs: readonly VideoJob[]): Promise<Map<string, UpstreamJob> | null> {
+  const wanted = new Set(jobs.map((job) => job.upstreamJobId!));
+  const oldestSubmit = Math.min(...jobs.map((job) => job.submittedAt ?? ctx.now()));
+  const pages = Math.min(MAX_LIST_PAGES, Math.ceil(jobs.length / LIST_PAGE_SIZE) + 1);
+  const listed = new Map<string, UpstreamJob>();
+  let missing = wanted.size;
+  let token: string | null = null;
+  for (let page = 0; page < pages; page++) {
+    let list;
+    try {
+      list = await ctx.scenario.listJobs({ pageSize: LIST_PAGE_SIZE, paginationToken: token });
+    } catch (error) {
+      if (!(error instanceof ScenarioError)) throw error;
+      ctx.log.warn({ kind: error.kind, status: error.status, page }, 'job list failed; reading jobs one by one');
+      return page === 0 ? null : listed;
+    }
+    let oldest = Infinity;
+    for (const upstream of list.jobs) {
+      if (wanted.has(upstream.jobId) && !listed.has(upstream.jobId)) missing--;
+      listed.set(upstream.jobId, upstream);
+      if (upstream.createdAt !== null && upstream.createdAt < oldest) oldest = upstream.createdAt;
+    }
+    token = list.nextPaginationToken;
+    if (!token || missing <= 0 || oldest < oldestSubmit - CLOCK_SKEW_MS) break;
   }
+  return listed;
 }
 
 async function pollOne(ctx: EngineContext, job: VideoJob): Promise<void> {
@@ -105,6 +137,12 @@ async function recordPollFailure(ctx: EngineContext, job: VideoJob, error: Scena
 
 /** Records what upstream says about a job and decides when to look next. */
 export async function applyUpstreamJob(ctx: EngineContext, job: VideoJob, upstream: UpstreamJob): Promise<VideoJob | null> {
+  const { patch, options } = upstreamChange(ctx, job, upstream);
+  return commitJobChange(ctx, job, patch, options);
+}
+
+/** The change that records what upstream says about `job`, and when to look next. */
+export function upstreamChange(ctx: EngineContext, job: VideoJob, upstream: UpstreamJob): Omit<PlannedChange, 'job'> {
   const now = ctx.now();
   const mapped = mapUpstreamStatus(upstream.status);
   const changed = upstream.status !== job.upstreamStatus || upstream.progress !== job.progress;
@@ -118,47 +156,54 @@ export async function applyUpstreamJob(ctx: EngineContext, job: VideoJob, upstre
   };
 
   if (upstream.status === 'success') {
-    return commitJobChange(ctx, job, {
-      ...base,
-      status: 'IN_PROGRESS',
-      phase: 'mirroring',
-      progress: 1,
-      upstreamSucceededAt: now,
-      upstreamAssetIds: upstream.assetIds,
-      mirrorAttempts: 0,
-      nextCheckAt: now,
-    }, { message: 'Finished upstream; storing the video' });
+    return {
+      patch: {
+        ...base,
+        status: 'IN_PROGRESS',
+        phase: 'mirroring',
+        progress: 1,
+        upstreamSucceededAt: now,
+        upstreamAssetIds: upstream.assetIds,
+        mirrorAttempts: 0,
+        nextCheckAt: now,
+      },
+      options: { message: 'Finished upstream; storing the video' },
+    };
   }
   if (mapped === 'FAILED') {
-    return commitJobChange(ctx, job, {
-      ...base,
-      ...finished(now),
-      status: 'FAILED',
-      error: {
-        code: 'UPSTREAM_FAILED',
-        message: upstream.error ?? 'The provider reported a failure without a message',
-        hint: upstream.hint,
-        retryable: false,
+    return {
+      patch: {
+        ...base,
+        ...finished(now),
+        status: 'FAILED',
+        error: {
+          code: 'UPSTREAM_FAILED',
+          message: upstream.error ?? 'The provider reported a failure without a message',
+          hint: upstream.hint,
+          retryable: false,
+        },
       },
-    });
+    };
   }
   if (mapped === 'CANCELED') {
-    return commitJobChange(ctx, job, { ...base, ...finished(now), status: 'CANCELED' });
+    return { patch: { ...base, ...finished(now), status: 'CANCELED' } };
   }
 
   const submittedAt = job.submittedAt ?? now;
   if (now - submittedAt > UPSTREAM_TIMEOUT_MS) {
-    return commitJobChange(ctx, job, {
-      ...base,
-      ...finished(now),
-      status: 'FAILED',
-      error: {
-        code: 'TIMED_OUT',
-        message: 'No end upstream within 24 hours',
-        hint: 'The gateway stopped following the job; submit again.',
-        retryable: true,
+    return {
+      patch: {
+        ...base,
+        ...finished(now),
+        status: 'FAILED',
+        error: {
+          code: 'TIMED_OUT',
+          message: 'No end upstream within 24 hours',
+          hint: 'The gateway stopped following the job; submit again.',
+          retryable: true,
+        },
       },
-    });
+    };
   }
 
   // Still running (or a status this gateway does not know: kept, polling goes on).
@@ -167,12 +212,7 @@ export async function applyUpstreamJob(ctx: EngineContext, job: VideoJob, upstre
   const stalled = now - lastChange > STALL_AFTER_MS;
   const message = stalled && !job.stalled ? 'No upstream change for 30 minutes; polling slowly' : undefined;
   const next = { ...job, status, stalled };
-  return commitJobChange(
-    ctx,
-    job,
-    { ...base, status, stalled, nextCheckAt: now + schedulePoll(ctx, next, 1) },
-    message ? { message } : {},
-  );
+  return { patch: { ...base, status, stalled, nextCheckAt: now + schedulePoll(ctx, next, 1) }, options: message ? { message } : {} };
 }
 
 function finished(now: number): VideoJobPatch {

@@ -13,6 +13,22 @@ export class SlidingWindowRateLimiter {
     return Math.max(1, Math.ceil((recent[recent.length - this.limitPerMinute]! + WINDOW_MS - now) / 1000));
   }
 
+  /** Records an action and returns 0 when `key` may act now; otherwise records nothing and returns the wait in seconds. */
+  tryAcquire(key: string, now: number): number {
+    const wait = this.retryAfterSeconds(key, now);
+    if (wait === 0) this.record(key, now);
+    return wait;
+  }
+
+  /** Gives back an action recorded at `at` that did not happen after all. */
+  release(key: string, at: number): void {
+    const recent = this.hits.get(key);
+    const index = recent?.lastIndexOf(at) ?? -1;
+    if (index === -1) return;
+    recent!.splice(index, 1);
+    if (recent!.length === 0) this.hits.delete(key);
+  }
+
   record(key: string, now: number): void {
     const recent = this.prune(key, now);
     recent.push(now);

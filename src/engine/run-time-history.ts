@@ -9,6 +9,8 @@ const MIN_SAMPLES = 3;
 
 export class RunTimeHistory {
   private samples: RunDuration[] = [];
+  /** Sorted run times by size and duration, until the next record(): a poll round asks once per job. */
+  private readonly sorted = new Map<string, number[] | null>();
 
   /** `initial` newest first, as the store returns them. */
   constructor(initial: RunDuration[] = []) {
@@ -18,10 +20,18 @@ export class RunTimeHistory {
   record(sample: RunDuration): void {
     this.samples.unshift(sample);
     if (this.samples.length > MAX_SAMPLES) this.samples.length = MAX_SAMPLES;
+    this.sorted.clear();
   }
 
   /** Run times in seconds of similar jobs, sorted ascending, or null when too few are known. */
   private similar(size: VideoSize, durationSeconds: number): number[] | null {
+    const key = `${size}:${durationSeconds}`;
+    let cached = this.sorted.get(key);
+    if (cached === undefined) this.sorted.set(key, (cached = this.computeSimilar(size, durationSeconds)));
+    return cached;
+  }
+
+  private computeSimilar(size: VideoSize, durationSeconds: number): number[] | null {
     const seconds = this.samples
       .filter((s) => s.size === size && s.durationSeconds === durationSeconds)
       .map((s) => s.seconds)

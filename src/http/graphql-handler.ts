@@ -1,11 +1,15 @@
 // The public HTTP surface of the API: yoga on /graphql (POST, GET for queries, SSE subscriptions, multipart for
 // uploadAudio, GraphiQL outside production), graphql-ws on the same path, and the signed /media/… route.
+// Order of the checks on an HTTP operation: bearer header (401) → CSRF (production, 403) → body size (413) →
+// multipart only for uploadAudio (400) → parse with the token limit → validation with Armor's limits (400) →
+// token lookup in the database while the context is built (401) → resolvers. Batching is off.
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { createYoga, type YogaLogger } from 'graphql-yoga';
+import { getOperationAST } from 'graphql';
+import { createYoga, type Plugin, type YogaLogger } from 'graphql-yoga';
 import type { Config } from '../config.ts';
 import type { VideoJobEngine } from '../engine/engine.ts';
 import type { JobEventBus } from '../events/job-event-bus.ts';
-import type { Logger } from '../log.ts';
+import { currentLogFields, type Logger } from '../log.ts';
 import { createMediaHandler } from '../media/serve.ts';
 import { MEDIA_ROUTE_PREFIX, MediaSigner, resolveMediaSecret } from '../media/signing.ts';
 import type { ApiServices, GraphQLContext } from '../schema/context.ts';
@@ -13,7 +17,7 @@ import { schema } from '../schema/index.ts';
 import type { Store, User } from '../store/store.ts';
 import { createContext } from './context.ts';
 import { useOperationLimits } from './limits.ts';
-import { unauthenticatedError, useBearerAuth, useJsonBodyLimit, useUploadOnlyMultipart } from './request-guards.ts';
+import { authenticateRequest, useBearerAuth, useCsrfPrevention, useJsonBodyLimit, useUploadOnlyMultipart } from './request-guards.ts';
 import { attachGraphQLWs, type GraphQLWsServer } from './ws.ts';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -33,6 +37,8 @@ export interface GraphQLHandlerOptions {
   publicUrl: () => string;
   /** graphql-ws keep-alive ping interval (default 12 s). */
   keepAliveMs?: number;
+  /** graphql-ws: time a new connection has to send `connection_init` (default 3 s). */
+  connectionInitWaitTimeoutMs?: number;
 }
 
 export interface GraphQLHandler {
@@ -40,7 +46,7 @@ export interface GraphQLHandler {
   handle(req: IncomingMessage, res: ServerResponse): boolean;
   /** Serves graphql-ws on the server's upgrade requests to /graphql. */
   attachWebSockets(server: Server): void;
-  /** Closes every WebSocket and ends open subscriptions. */
+  /** Refuses new WebSockets, closes the open ones with 1001 (Going Away) and ends their subscriptions. */
   close(): Promise<void>;
   /** Open graphql-ws connections (for metrics). */
   webSocketCount(): number;
@@ -52,10 +58,30 @@ function yogaLogger(log: Logger): YogaLogger {
     (level: 'debug' | 'info' | 'warn' | 'error') =>
     (...args: unknown[]) => {
       const [first, ...rest] = args;
-      if (first instanceof Error) log[level]({ err: first }, rest.length > 0 ? rest.map(String).join(' ') : 'graphql error');
+      // Yoga logs here the original of every error it masks: the details clients never see.
+      if (first instanceof Error) log[level]({ err: first }, rest.length > 0 ? rest.map(String).join(' ') : 'unexpected error (masked for the client)');
       else log[level](args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' '));
     };
   return { debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') };
+}
+
+/** Puts the operation's name and type into the request's log fields (and so into the request log and metrics). */
+function useOperationFields(): Plugin {
+  return {
+    onParams({ params }) {
+      const fields = currentLogFields();
+      if (fields && typeof params.operationName === 'string') fields.operationName = params.operationName.slice(0, 100);
+    },
+    onValidate({ params, context }) {
+      const fields = currentLogFields();
+      if (!fields) return;
+      const operationName = (context as { params?: { operationName?: string } }).params?.operationName;
+      const operation = getOperationAST(params.documentAST, operationName);
+      if (!operation) return;
+      fields.operationType = operation.operation;
+      if (operation.name) fields.operationName = operation.name.value.slice(0, 100);
+    },
+  };
 }
 
 export async function createGraphQLHandler(options: GraphQLHandlerOptions): Promise<GraphQLHandler> {
@@ -81,17 +107,21 @@ export async function createGraphQLHandler(options: GraphQLHandlerOptions): Prom
     // Unexpected errors reach clients as "Unexpected error." with code INTERNAL_SERVER_ERROR; details only in the log.
     maskedErrors: { isDev: false },
     logging: yogaLogger(log),
+    batching: false,
     multipart: true,
     maxRequestBodySize: MAX_MULTIPART_BODY_BYTES,
     plugins: [
+      useOperationFields(),
       useBearerAuth(store, viewers),
+      ...(production ? [useCsrfPrevention()] : []),
       useJsonBodyLimit(MAX_JSON_BODY_BYTES),
       useUploadOnlyMultipart(),
-      useOperationLimits({ production }),
+      ...useOperationLimits({ production }),
     ],
-    context: (initial) => {
-      const viewer = (initial as { viewer?: User }).viewer ?? (initial.request && viewers.get(initial.request));
-      if (!viewer) throw unauthenticatedError();
+    // Built after parsing and validation: an operation refused by the limits never reaches the database.
+    context: async (initial) => {
+      const viewer =
+        (initial as { viewer?: User }).viewer ?? viewers.get(initial.request) ?? (await authenticateRequest(store, initial.request));
       return createContext(services, viewer);
     },
   });
@@ -118,7 +148,13 @@ export async function createGraphQLHandler(options: GraphQLHandlerOptions): Prom
       return false;
     },
     attachWebSockets(server) {
-      ws ??= attachGraphQLWs(server, { yoga, store, log, keepAliveMs: options.keepAliveMs });
+      ws ??= attachGraphQLWs(server, {
+        yoga,
+        store,
+        log,
+        keepAliveMs: options.keepAliveMs,
+        connectionInitWaitTimeoutMs: options.connectionInitWaitTimeoutMs,
+      });
     },
     async close() {
       await ws?.close();

@@ -1,124 +1,96 @@
-// Limits that refuse an operation before any resolver runs (CONTRACT.md §7): tokens (in the parser), depth and
-// aliases (validation rules), introspection and field suggestions off in production. They apply to HTTP and
-// graphql-ws alike, since both go through the same envelop plugins.
-import {
-  GraphQLError,
-  Kind,
-  NoSchemaIntrospectionCustomRule,
-  parse,
-  type ASTNode,
-  type ASTVisitor,
-  type FragmentDefinitionNode,
-  type SelectionSetNode,
-  type ValidationContext,
-} from 'graphql';
+// Operation limits (CONTRACT.md §7) from GraphQL Armor: tokens (counted by the parser, which stops at the limit),
+// depth, aliases, directives and cost (validation rules). Validation runs before the context is built, so an
+// over-limit operation is refused before any resolver or SQL statement runs, over HTTP and graphql-ws alike (both
+// use yoga's envelop). Error texts never state a limit or a measured value (`exposeLimits: false`).
+// In production: no introspection (graphql-js' rule) and no field suggestions (Armor).
+import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import type { GraphQLArmorConfig, GraphQLArmorRejectCallback } from '@escape.tech/graphql-armor-types';
+import { GraphQLError, NoSchemaIntrospectionCustomRule } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 
 export interface OperationLimits {
+  /** Lexical tokens in the document. */
   maxTokens: number;
+  /** Nested field levels; fragments do not add levels. The deepest legitimate operation has 5. */
   maxDepth: number;
+  /** Aliases in an operation (`__typename` excepted). */
   maxAliases: number;
+  /** Directives in an operation. */
+  maxDirectives: number;
+  /** Armor's cost: objects 2, scalars 1, ×1.5 per level, × a literal `first`/`last`. */
+  maxCost: number;
 }
 
-export const DEFAULT_LIMITS: OperationLimits = { maxTokens: 2000, maxDepth: 10, maxAliases: 15 };
+/**
+ * The heaviest legitimate operation, a page of 100 jobs with every field (`test/hardening-limits.test.ts` checks it
+ * stays allowed), costs about 27 400: the cost limit leaves room for it and refuses two of them in one operation.
+ */
+export const DEFAULT_LIMITS: OperationLimits = {
+  maxTokens: 1000,
+  maxDepth: 6,
+  maxAliases: 15,
+  maxDirectives: 10,
+  maxCost: 40_000,
+};
 
-function limitError(message: string, node: ASTNode) {
-  return new GraphQLError(message, { nodes: [node], extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } });
+export const LIMIT_MESSAGES = {
+  tokens: 'The operation is too long.',
+  depth: 'The operation is nested too deeply.',
+  aliases: 'The operation uses too many aliases.',
+  directives: 'The operation uses too many directives.',
+  cost: 'The operation asks for too much at once; request fewer items or fields.',
+} as const;
+
+/** Reports the refusal as an ordinary validation error (HTTP 400; an `error` message over graphql-ws). */
+function refuse(message: string): GraphQLArmorRejectCallback[] {
+  return [
+    (context) => {
+      context?.reportError(new GraphQLError(message, { extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }));
+    },
+  ];
 }
 
-/** Depth of nested selections, following fragments; introspection fields (`__schema`, `__type`) do not count. */
-function depthOf(
-  selectionSet: SelectionSetNode,
-  fragments: Map<string, FragmentDefinitionNode>,
-  visiting: Set<string>,
-): number {
-  let deepest = 0;
-  for (const selection of selectionSet.selections) {
-    let depth = 0;
-    if (selection.kind === Kind.FIELD) {
-      if (selection.name.value.startsWith('__')) continue;
-      depth = selection.selectionSet ? 1 + depthOf(selection.selectionSet, fragments, visiting) : 1;
-    } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-      depth = depthOf(selection.selectionSet, fragments, visiting);
-    } else {
-      const name = selection.name.value;
-      const fragment = fragments.get(name);
-      if (!fragment || visiting.has(name)) continue; // unknown or cyclic: the standard rules report those
-      visiting.add(name);
-      depth = depthOf(fragment.selectionSet, fragments, visiting);
-      visiting.delete(name);
-    }
-    deepest = Math.max(deepest, depth);
-  }
-  return deepest;
-}
-
-export function maxDepthRule(maxDepth: number) {
-  return (context: ValidationContext): ASTVisitor => {
-    const fragments = new Map(
-      context
-        .getDocument()
-        .definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION)
-        .map((d) => [d.name.value, d]),
-    );
-    return {
-      OperationDefinition(operation) {
-        const depth = depthOf(operation.selectionSet, fragments, new Set());
-        if (depth > maxDepth) {
-          context.reportError(limitError(`Operation is ${depth} levels deep; at most ${maxDepth} are allowed`, operation));
-        }
-      },
-    };
-  };
-}
-
-/** Aliases in the whole document (every operation and fragment): each one may multiply the work. */
-export function maxAliasesRule(maxAliases: number) {
-  return (context: ValidationContext): ASTVisitor => {
-    let aliases = 0;
-    return {
-      Field(field) {
-        if (field.alias && field.alias.value !== '__typename') aliases++;
-      },
-      Document: {
-        leave(document) {
-          if (aliases > maxAliases) {
-            context.reportError(limitError(`Operation uses ${aliases} aliases; at most ${maxAliases} are allowed`, document));
-          }
-        },
-      },
-    };
-  };
-}
-
-const SUGGESTION = /\s*Did you mean .+\?$/;
-
-function withoutSuggestion(error: unknown): unknown {
-  if (!(error instanceof GraphQLError) || !SUGGESTION.test(error.message)) return error;
-  return new GraphQLError(error.message.replace(SUGGESTION, ''), {
-    nodes: error.nodes,
-    source: error.source,
-    positions: error.positions,
-    path: error.path,
-    originalError: error.originalError,
-    extensions: error.extensions,
-  });
-}
-
-export function useOperationLimits(options: { limits?: OperationLimits; production: boolean }): Plugin {
-  const limits = options.limits ?? DEFAULT_LIMITS;
+export function armorConfig(limits: OperationLimits, production: boolean): GraphQLArmorConfig {
+  // Validation rules report and go on (the standard rules run alongside); the token limit must throw to stop parsing.
+  const asValidationError = { exposeLimits: false, propagateOnRejection: false } as const;
   return {
-    onParse({ setParseFn }) {
-      setParseFn((source, parseOptions) => parse(source, { ...parseOptions, maxTokens: limits.maxTokens }));
-    },
-    onValidate({ addValidationRule }) {
-      addValidationRule(maxDepthRule(limits.maxDepth));
-      addValidationRule(maxAliasesRule(limits.maxAliases));
-      if (options.production) addValidationRule(NoSchemaIntrospectionCustomRule);
-      if (!options.production) return;
-      return ({ result, setResult }) => {
-        if (result.length > 0) setResult(result.map(withoutSuggestion));
-      };
-    },
+    maxTokens: { n: limits.maxTokens, exposeLimits: false, errorMessage: LIMIT_MESSAGES.tokens, propagateOnRejection: true },
+    maxDepth: { n: limits.maxDepth, flattenFragments: true, ignoreIntrospection: true, ...asValidationError, onReject: refuse(LIMIT_MESSAGES.depth) },
+    maxAliases: { n: limits.maxAliases, ...asValidationError, onReject: refuse(LIMIT_MESSAGES.aliases) },
+    maxDirectives: { n: limits.maxDirectives, ...asValidationError, onReject: refuse(LIMIT_MESSAGES.directives) },
+    costLimit: { maxCost: limits.maxCost, ignoreIntrospection: true, ...asValidationError, onReject: refuse(LIMIT_MESSAGES.cost) },
+    // Outside production "Did you mean …?" helps developers; in production it would reveal the schema.
+    blockFieldSuggestion: { enabled: production, mask: '' },
   };
+}
+
+/** Armor's "Did you mean" filter knows field, argument and type names; graphql-js also suggests enum values. */
+const SUGGESTION = /\s*Did you mean (the enum value )?".+"\?/;
+
+function withoutSuggestion<E extends { message: string }>(error: E): E {
+  if (SUGGESTION.test(error.message)) error.message = error.message.replace(SUGGESTION, '');
+  return error;
+}
+
+function scrubResult(result: unknown): void {
+  const errors = (result as { errors?: unknown } | null)?.errors;
+  if (Array.isArray(errors)) for (const error of errors) if (error instanceof GraphQLError) withoutSuggestion(error);
+}
+
+export function useOperationLimits(options: { limits?: OperationLimits; production: boolean }): Plugin[] {
+  const plugins: Plugin[] = [EnvelopArmorPlugin(armorConfig(options.limits ?? DEFAULT_LIMITS, options.production)) as Plugin];
+  if (options.production) {
+    plugins.push({
+      onValidate({ addValidationRule }) {
+        addValidationRule(NoSchemaIntrospectionCustomRule);
+        return ({ valid, result, setResult }) => {
+          if (!valid) setResult(result.map(withoutSuggestion));
+        };
+      },
+      // A variable's bad enum value is refused while executing, with the same kind of hint.
+      onExecute: () => ({ onExecuteDone: ({ result }) => scrubResult(result) }),
+      onSubscribe: () => ({ onSubscribeResult: ({ result }) => scrubResult(result) }),
+    });
+  }
+  return plugins;
 }

@@ -1,11 +1,16 @@
-// Yoga plugins that look at an HTTP request before its body is parsed: the bearer token (401 otherwise), the size
-// of JSON bodies, and multipart requests only for the uploadAudio mutation.
+// Yoga plugins that look at an HTTP request before its body is parsed: the bearer header (401 when missing or
+// malformed), CSRF prevention (production), the size of JSON bodies, and multipart requests only for uploadAudio.
+// The token itself is looked up in the database when the context is built, after parsing and validation, so an
+// operation refused by the limits costs no SQL; multipart uploads are the exception (checked before their body is read).
 import { Kind, parse, type OperationDefinitionNode } from 'graphql';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
 import { authenticateToken, bearerToken } from '../auth/tokens.ts';
+import { currentLogFields } from '../log.ts';
 import type { Store, User } from '../store/store.ts';
 
 export const UNAUTHENTICATED_MESSAGE = 'Authentication required: send the header "Authorization: Bearer <token>"';
+/** Longer values are not tokens (src/auth/tokens.ts refuses them too): no hashing, no lookup. */
+const MAX_TOKEN_LENGTH = 200;
 
 export function unauthenticatedError() {
   return createGraphQLError(UNAUTHENTICATED_MESSAGE, {
@@ -13,16 +18,56 @@ export function unauthenticatedError() {
   });
 }
 
+function tokenOf(request: Request): string | null {
+  const token = bearerToken(request.headers.get('authorization'));
+  return token && token.length <= MAX_TOKEN_LENGTH ? token : null;
+}
+
+/** Looks the request's bearer token up (one indexed SQL statement); throws the 401 error for an unknown or revoked one. */
+export async function authenticateRequest(store: Store, request: Request): Promise<User> {
+  const viewer = await authenticateToken(store, tokenOf(request));
+  if (!viewer) throw unauthenticatedError();
+  const fields = currentLogFields();
+  if (fields) fields.userId = viewer.id;
+  return viewer;
+}
+
 /**
- * Resolves the viewer once per request, before the body is read. GraphiQL's page (a GET for text/html) is
- * answered by yoga before this hook and needs no token; every operation does.
+ * A request without a well-formed `Authorization: Bearer …` header is answered 401 before anything about the
+ * operation is looked at. GraphiQL's page (a GET for text/html) is answered by yoga before this hook and needs no
+ * token. Multipart requests (uploads, up to 16 MB) are authenticated fully here, before their body is read.
  */
 export function useBearerAuth(store: Store, viewers: WeakMap<Request, User>): Plugin {
   return {
     async onRequestParse({ request }) {
-      const viewer = await authenticateToken(store, bearerToken(request.headers.get('authorization')));
-      if (!viewer) throw unauthenticatedError();
-      viewers.set(request, viewer);
+      if (!tokenOf(request)) throw unauthenticatedError();
+      if (isMultipart(request)) viewers.set(request, await authenticateRequest(store, request));
+    },
+  };
+}
+
+/** Content types a browser may send cross-origin without a CORS preflight (Fetch standard, "CORS-safelisted"). */
+const SIMPLE_CONTENT_TYPES = new Set(['application/x-www-form-urlencoded', 'multipart/form-data', 'text/plain']);
+export const CSRF_HEADERS = ['x-graphql-yoga-csrf', 'graphql-preflight', 'apollo-require-preflight'];
+
+/**
+ * CSRF prevention as yoga's csrf-prevention plugin and Apollo Server do it: a request a browser could send from
+ * another site without a CORS preflight (a GET, or a POST with a form or text content type) must carry one of
+ * `CSRF_HEADERS`, which no page can add without a preflight. JSON POSTs and graphql-ws are unaffected; multipart
+ * uploads and GET queries from browsers add `x-graphql-yoga-csrf: 1`. Runs after the bearer check, so a request
+ * without a token still gets 401.
+ */
+export function useCsrfPrevention(headers: readonly string[] = CSRF_HEADERS): Plugin {
+  return {
+    onRequestParse({ request }) {
+      if (headers.some((name) => (request.headers.get(name) ?? '') !== '')) return;
+      const contentType = request.headers.get('content-type');
+      const mime = contentType?.split(';', 1)[0]!.trim().toLowerCase();
+      if (mime && !SIMPLE_CONTENT_TYPES.has(mime)) return;
+      throw createGraphQLError(
+        `This request could have been sent by another site: send it as application/json, or add the header "${headers[0]}: 1"`,
+        { extensions: { code: 'CSRF_PREVENTED', http: { status: 403 } } },
+      );
     },
   };
 }
@@ -31,7 +76,8 @@ const isMultipart = (request: Request) => (request.headers.get('content-type') ?
 
 function tooLarge(limit: number) {
   return createGraphQLError(`Request body too large (at most ${Math.round(limit / 1024)} KB; files go in a multipart uploadAudio request)`, {
-    extensions: { code: 'REQUEST_ENTITY_TOO_LARGE', http: { status: 413 } },
+    // The rest of the body is not read: the connection cannot carry another request (RFC 9110 §15.5.14).
+    extensions: { code: 'REQUEST_ENTITY_TOO_LARGE', http: { status: 413, headers: { connection: 'close' } } },
   });
 }
 

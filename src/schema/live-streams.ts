@@ -8,11 +8,14 @@ import { isTerminal, type VideoJob } from '../domain/video-job.ts';
 abstract class LiveStream implements AsyncIterableIterator<VideoJob> {
   private waiter: ((result: IteratorResult<VideoJob>) => void) | null = null;
   private closed = false;
-  private readonly cleanups: Array<() => void> = [];
+  // Ten thousand idle streams are normal: one cleanup (the usual case) is kept without an array.
+  private cleanups: (() => void) | Array<() => void> | null = null;
 
   /** Runs once when the stream ends, however it ends. */
   onClose(cleanup: () => void): void {
     if (this.closed) cleanup();
+    else if (this.cleanups === null) this.cleanups = cleanup;
+    else if (typeof this.cleanups === 'function') this.cleanups = [this.cleanups, cleanup];
     else this.cleanups.push(cleanup);
   }
 
@@ -43,7 +46,10 @@ abstract class LiveStream implements AsyncIterableIterator<VideoJob> {
   return(): Promise<IteratorResult<VideoJob>> {
     if (!this.closed) {
       this.closed = true;
-      for (const cleanup of this.cleanups.splice(0)) cleanup();
+      const cleanups = this.cleanups;
+      this.cleanups = null;
+      if (typeof cleanups === 'function') cleanups();
+      else for (const cleanup of cleanups ?? []) cleanup();
     }
     const waiter = this.waiter;
     this.waiter = null;
@@ -67,7 +73,8 @@ abstract class LiveStream implements AsyncIterableIterator<VideoJob> {
  * and versions at or below the row's are dropped.
  */
 export class JobUpdateStream extends LiveStream {
-  private readonly pending: VideoJob[] = [];
+  /** Versions not delivered yet; dropped (not kept empty) once delivered, so an idle stream holds no array. */
+  private pending: VideoJob[] | null = null;
   private started = false;
   private lastVersion = 0;
   private terminalSent = false;
@@ -75,7 +82,7 @@ export class JobUpdateStream extends LiveStream {
   push(job: VideoJob): void {
     // Before start() everything is kept: the row read later decides what is stale.
     if (this.terminalSent || (this.started && job.version <= this.lastVersion)) return;
-    this.pending.push(job);
+    (this.pending ??= []).push(job);
     this.wake();
   }
 
@@ -83,7 +90,7 @@ export class JobUpdateStream extends LiveStream {
   start(current: VideoJob): void {
     this.started = true;
     this.lastVersion = current.version - 1;
-    this.pending.push(current);
+    (this.pending ??= []).push(current);
     this.wake();
   }
 
@@ -92,21 +99,23 @@ export class JobUpdateStream extends LiveStream {
   }
 
   protected take(): VideoJob | null {
-    if (!this.started || this.terminalSent) return null;
+    const pending = this.pending;
+    if (!this.started || this.terminalSent || pending === null) return null;
     let next: VideoJob | null = null;
-    for (const job of this.pending) {
+    for (const job of pending) {
       if (job.version > this.lastVersion && (next === null || job.version < next.version)) next = job;
     }
     // Whatever is not newer than what is delivered now will never be delivered.
     const delivered = next?.version ?? this.lastVersion;
-    for (let i = this.pending.length - 1; i >= 0; i--) {
-      if (this.pending[i]!.version <= delivered) this.pending.splice(i, 1);
+    for (let i = pending.length - 1; i >= 0; i--) {
+      if (pending[i]!.version <= delivered) pending.splice(i, 1);
     }
+    if (pending.length === 0) this.pending = null;
     if (!next) return null;
     this.lastVersion = next.version;
     if (isTerminal(next.status)) {
       this.terminalSent = true;
-      this.pending.length = 0;
+      this.pending = null;
     }
     return next;
   }

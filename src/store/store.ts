@@ -1,7 +1,7 @@
 // The persistence interface. Async so that a Postgres store can implement it; the SQLite store runs
 // synchronous better-sqlite3 transactions inside. No SQL outside src/store/sqlite.
 import type { VideoJobFilter, VideoJobOrder } from '../domain/job-filter.ts';
-import type { AudioAsset, JobEvent, NewVideoJob, VideoAsset, VideoJob, VideoJobPatch, VideoSize } from '../domain/video-job.ts';
+import type { AudioAsset, JobEvent, JobStatus, NewVideoJob, VideoAsset, VideoJob, VideoJobPatch, VideoSize } from '../domain/video-job.ts';
 
 export interface User {
   id: string;
@@ -25,6 +25,13 @@ export interface UpdateJobOptions {
   message?: string;
   /** Outputs stored in the same transaction as the change (mirroring's last step). */
   videoAssets?: VideoAsset[];
+}
+
+/** One change of `updateJobs`: what `updateJob(id, patch, options)` would do. */
+export interface JobChange {
+  id: string;
+  patch: VideoJobPatch;
+  options?: UpdateJobOptions;
 }
 
 /** Keyset position in a listing: the order's time column and the id as tie-breaker. */
@@ -84,6 +91,11 @@ export interface Store {
   getJobs(ids: readonly string[]): Promise<Array<VideoJob | null>>;
   /** One change: the patch, version + 1, updatedAt, and one event when status, upstream status or progress changed. */
   updateJob(id: string, patch: VideoJobPatch, options?: UpdateJobOptions): Promise<VideoJob | null>;
+  /**
+   * Several changes in one transaction (one commit, one sync to disk): each is applied exactly as `updateJob` would,
+   * its own compare-and-set included; results in the order of `changes`, null where a change did not apply.
+   */
+  updateJobs(changes: readonly JobChange[]): Promise<Array<VideoJob | null>>;
   /** Removes the job with its events and asset rows; returns the removed assets so their files can be deleted. */
   deleteJob(id: string): Promise<VideoAsset[]>;
   listJobs(query: JobPageQuery): Promise<JobPage>;
@@ -100,6 +112,8 @@ export interface Store {
   listWaitingJobs(): Promise<VideoJob[]>;
   /** Jobs submitted (or being submitted) upstream and not finished there. */
   countInFlight(): Promise<number>;
+  /** Jobs per status, gateway-wide (for metrics); statuses without jobs may be absent. */
+  countJobsByStatus(): Promise<Partial<Record<JobStatus, number>>>;
   /** The earliest next check of any unfinished job, to know how long the scheduler may sleep. */
   nextCheckAt(): Promise<number | null>;
   /** Every job not terminal, for resuming after a restart. */

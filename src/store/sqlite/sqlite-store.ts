@@ -1,9 +1,13 @@
 // The SQLite implementation of `Store`. Every query goes through drizzle, so the optional logger sees all of them.
 // better-sqlite3 is synchronous: each method runs its statements (one change = one transaction) without yielding,
 // and the async signatures only keep the interface open to other databases.
+// The hot statements (a job by id, a change of a job, nested reads by job ids, the token lookup) are drizzle
+// prepared queries built once per store: building a query and preparing it in SQLite cost more than running it.
+// Lists of ids are bound as one JSON array (`IN (SELECT value FROM json_each(?))`), so one prepared statement serves
+// any number of ids.
 import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
-import { and, asc, count, desc, eq, getTableColumns, inArray, isNotNull, isNull, lte, max, min, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, getTableColumns, inArray, isNotNull, isNull, lte, max, min, sql, type SQL } from 'drizzle-orm';
 import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import type { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core';
 import type { VideoJobFilter } from '../../domain/job-filter.ts';
@@ -12,6 +16,7 @@ import {
   type AudioAsset,
   type EnginePhase,
   type JobEvent,
+  type JobStatus,
   type NewVideoJob,
   type VideoAsset,
   type VideoJob,
@@ -23,6 +28,7 @@ import type {
   JobPageQuery,
   RunDuration,
   Store,
+  JobChange,
   UpdateJobOptions,
   User,
 } from '../store.ts';
@@ -66,6 +72,62 @@ for (const fixed of [
   PATCHABLE_COLUMNS.delete(fixed);
 }
 
+/** Every column a change writes: the patchable ones, the version and updatedAt. */
+const UPDATED_COLUMNS = Object.entries(getTableColumns(videoJobs)).filter(([key]) => PATCHABLE_COLUMNS.has(key) || key === 'version' || key === 'updatedAt');
+
+/** `column IN (the JSON array bound to placeholder "ids")`. */
+function inIds(column: typeof videoJobs.id | typeof jobEvents.jobId | typeof videoAssets.jobId): SQL {
+  return sql`${column} IN (SELECT value FROM json_each(${sql.placeholder('ids')}))`;
+}
+
+/** The queries every request or engine step runs, prepared once. */
+function prepareHotQueries(db: BetterSQLite3Database<Schema>) {
+  const placeholder = (name: string) => sql.placeholder(name);
+  // The update's values are bound as they are stored (encoded by `encodeJobColumns`), so that a null stays NULL.
+  const setAll = Object.fromEntries(UPDATED_COLUMNS.map(([key]) => [key, sql`${sql.placeholder(key)}`]));
+  return {
+    jobById: db.select().from(videoJobs).where(eq(videoJobs.id, placeholder('id'))).prepare(),
+    jobsByIds: db.select().from(videoJobs).where(inIds(videoJobs.id)).prepare(),
+    updateJob: db.update(videoJobs).set(setAll).where(eq(videoJobs.id, placeholder('id'))).prepare(),
+    lastSeq: db.select({ seq: max(jobEvents.seq) }).from(jobEvents).where(eq(jobEvents.jobId, placeholder('id'))).prepare(),
+    insertEvent: db
+      .insert(jobEvents)
+      .values({
+        jobId: placeholder('jobId'),
+        seq: placeholder('seq'),
+        at: placeholder('at'),
+        status: placeholder('status'),
+        upstreamStatus: placeholder('upstreamStatus'),
+        progress: placeholder('progress'),
+        message: placeholder('message'),
+      })
+      .prepare(),
+    eventsByJobIds: db.select().from(jobEvents).where(inIds(jobEvents.jobId)).orderBy(asc(jobEvents.jobId), asc(jobEvents.seq)).prepare(),
+    assetsByJobIds: db
+      .select()
+      .from(videoAssets)
+      .where(inIds(videoAssets.jobId))
+      .orderBy(asc(videoAssets.jobId), asc(videoAssets.outputIndex))
+      .prepare(),
+    userByTokenHash: db
+      .select({ user: users })
+      .from(apiTokens)
+      .innerJoin(users, eq(users.id, apiTokens.userId))
+      .where(and(eq(apiTokens.tokenHash, placeholder('tokenHash')), isNull(apiTokens.revokedAt)))
+      .prepare(),
+  };
+}
+
+/** A job's updated columns as SQLite stores them (JSON text, 0/1), nulls as NULL. */
+function encodeJobColumns(job: VideoJob): Record<string, unknown> {
+  const values: Record<string, unknown> = { id: job.id };
+  for (const [key, column] of UPDATED_COLUMNS) {
+    const value = job[key as keyof VideoJob];
+    values[key] = value === null || value === undefined ? null : column.mapToDriverValue(value);
+  }
+  return values;
+}
+
 export interface SqliteStoreOptions {
   /** The clock for every stored time; tests pass a fake one. */
   now?: () => number;
@@ -76,6 +138,12 @@ export interface SqliteStoreOptions {
 export class SqliteStore implements Store {
   private readonly now: () => number;
   private readonly expectedMigrations: number;
+  private hot: ReturnType<typeof prepareHotQueries> | null = null;
+
+  /** The prepared hot queries, built on first use. */
+  private get q(): ReturnType<typeof prepareHotQueries> {
+    return (this.hot ??= prepareHotQueries(this.db));
+  }
 
   constructor(
     private readonly sqlite: Database.Database,
@@ -142,13 +210,7 @@ export class SqliteStore implements Store {
   }
 
   async findUserByTokenHash(tokenHash: string): Promise<User | null> {
-    const row = this.db
-      .select({ user: users })
-      .from(apiTokens)
-      .innerJoin(users, eq(users.id, apiTokens.userId))
-      .where(and(eq(apiTokens.tokenHash, tokenHash), isNull(apiTokens.revokedAt)))
-      .get();
-    return row?.user ?? null;
+    return this.q.userByTokenHash.get({ tokenHash })?.user ?? null;
   }
 
   async getOrCreateSetting(key: string, create: () => string): Promise<string> {
@@ -183,41 +245,41 @@ export class SqliteStore implements Store {
   }
 
   async getJob(id: string): Promise<VideoJob | null> {
-    return this.db.select().from(videoJobs).where(eq(videoJobs.id, id)).get() ?? null;
+    return this.q.jobById.get({ id }) ?? null;
   }
 
   async getJobs(ids: readonly string[]): Promise<Array<VideoJob | null>> {
-    const rows = this.selectByIds(ids, (chunk) =>
-      this.db.select().from(videoJobs).where(inArray(videoJobs.id, chunk)).all(),
-    );
+    const rows = this.selectByIds(ids, (chunk) => this.q.jobsByIds.all({ ids: JSON.stringify(chunk) }));
     const byId = new Map(rows.map((job) => [job.id, job]));
     return ids.map((id) => byId.get(id) ?? null);
   }
 
   async updateJob(id: string, patch: VideoJobPatch, options: UpdateJobOptions = {}): Promise<VideoJob | null> {
-    return this.write((tx) => {
-      const current = tx.select().from(videoJobs).where(eq(videoJobs.id, id)).get();
-      if (!current) return null;
-      if (options.ifVersion !== undefined && current.version !== options.ifVersion) return null;
+    return this.write((tx) => this.applyChange(tx, id, patch, options));
+  }
 
-      const now = this.now();
-      const updated = tx
-        .update(videoJobs)
-        .set({ ...patchableFields(patch), version: current.version + 1, updatedAt: now })
-        .where(eq(videoJobs.id, id))
-        .returning()
-        .get();
+  async updateJobs(changes: readonly JobChange[]): Promise<Array<VideoJob | null>> {
+    if (changes.length === 0) return [];
+    return this.write((tx) => changes.map((change) => this.applyChange(tx, change.id, change.patch, change.options ?? {})));
+  }
 
-      const message = options.message ?? null;
-      if (message !== null || publicStateChanged(current, updated)) {
-        const lastSeq = tx.select({ seq: max(jobEvents.seq) }).from(jobEvents).where(eq(jobEvents.jobId, id)).get()?.seq ?? 0;
-        tx.insert(jobEvents)
-          .values({ ...eventOf(updated, message), seq: lastSeq + 1, at: now })
-          .run();
-      }
-      if (options.videoAssets?.length) tx.insert(videoAssets).values(options.videoAssets).run();
-      return updated;
-    });
+  /** One change inside the caller's transaction: compare-and-set on the version, the row, and its event. */
+  private applyChange(tx: SyncDb, id: string, patch: VideoJobPatch, options: UpdateJobOptions): VideoJob | null {
+    const current = this.q.jobById.get({ id });
+    if (!current) return null;
+    if (options.ifVersion !== undefined && current.version !== options.ifVersion) return null;
+
+    const now = this.now();
+    const updated: VideoJob = { ...current, ...patchableFields(patch), version: current.version + 1, updatedAt: now };
+    this.q.updateJob.run(encodeJobColumns(updated));
+
+    const message = options.message ?? null;
+    if (message !== null || publicStateChanged(current, updated)) {
+      const lastSeq = this.q.lastSeq.get({ id })?.seq ?? 0;
+      this.q.insertEvent.run({ ...eventOf(updated, message), seq: lastSeq + 1, at: now });
+    }
+    if (options.videoAssets?.length) tx.insert(videoAssets).values(options.videoAssets).run();
+    return updated;
   }
 
   async deleteJob(id: string): Promise<VideoAsset[]> {
@@ -230,17 +292,65 @@ export class SqliteStore implements Store {
   }
 
   async listJobs(query: JobPageQuery): Promise<JobPage> {
-    const read = pageRead(query);
-    const rows = this.db
+    let rows: VideoJob[];
+    let reversed: boolean;
+    if (jobFilterCondition(query.filter) === undefined) {
+      // Unfiltered pages (the history view) come in a few shapes: one prepared query per shape.
+      const page = this.unfilteredPageQuery(query);
+      reversed = page.reversed;
+      rows = page.query.all({
+        ownerId: query.ownerId,
+        afterTime: query.after?.time,
+        afterId: query.after?.id,
+        beforeTime: query.before?.time,
+        beforeId: query.before?.id,
+        limit: query.limit + 1,
+      });
+    } else {
+      const read = pageRead(query);
+      reversed = read.reversed;
+      rows = this.db
+        .select()
+        .from(videoJobs)
+        .where(read.where)
+        .orderBy(...read.orderBy)
+        .limit(query.limit + 1)
+        .all();
+    }
+    const jobs = rows.slice(0, query.limit);
+    if (reversed) jobs.reverse();
+    return { jobs, hasMore: rows.length > query.limit };
+  }
+
+  private readonly pageQueries = new Map<string, { query: ReturnType<SqliteStore['preparePageQuery']>; reversed: boolean }>();
+
+  private unfilteredPageQuery(query: JobPageQuery) {
+    const key = `${query.order}:${query.fromEnd ? 1 : 0}:${query.after ? 1 : 0}:${query.before ? 1 : 0}`;
+    let page = this.pageQueries.get(key);
+    if (!page) {
+      const placeholder = (name: string) => sql.placeholder(name) as unknown as string & number;
+      const read = pageRead({
+        ownerId: placeholder('ownerId'),
+        order: query.order,
+        fromEnd: query.fromEnd,
+        after: query.after ? { time: placeholder('afterTime'), id: placeholder('afterId') } : null,
+        before: query.before ? { time: placeholder('beforeTime'), id: placeholder('beforeId') } : null,
+        limit: 0,
+      });
+      page = { query: this.preparePageQuery(read.where, read.orderBy), reversed: read.reversed };
+      this.pageQueries.set(key, page);
+    }
+    return page;
+  }
+
+  private preparePageQuery(where: SQL | undefined, orderBy: SQL[]) {
+    return this.db
       .select()
       .from(videoJobs)
-      .where(read.where)
-      .orderBy(...read.orderBy)
-      .limit(query.limit + 1)
-      .all();
-    const jobs = rows.slice(0, query.limit);
-    if (read.reversed) jobs.reverse();
-    return { jobs, hasMore: rows.length > query.limit };
+      .where(where)
+      .orderBy(...orderBy)
+      .limit(sql.placeholder('limit'))
+      .prepare();
   }
 
   async countJobs(ownerId: string, filter?: VideoJobFilter | null): Promise<number> {
@@ -290,6 +400,12 @@ export class SqliteStore implements Store {
     return this.db.select({ n: count() }).from(videoJobs).where(inArray(videoJobs.phase, IN_FLIGHT_PHASES)).get()?.n ?? 0;
   }
 
+  async countJobsByStatus(): Promise<Partial<Record<JobStatus, number>>> {
+    // Answered from the (status, upstream_succeeded_at) index alone.
+    const rows = this.db.select({ status: videoJobs.status, n: count() }).from(videoJobs).groupBy(videoJobs.status).all();
+    return Object.fromEntries(rows.map((row) => [row.status, row.n]));
+  }
+
   async nextCheckAt(): Promise<number | null> {
     const row = this.db
       .select({ at: min(videoJobs.nextCheckAt) })
@@ -333,26 +449,12 @@ export class SqliteStore implements Store {
   // ---- Nested data, batched by job ----
 
   async listEvents(jobIds: readonly string[]): Promise<Map<string, JobEvent[]>> {
-    const rows = this.selectByIds(jobIds, (chunk) =>
-      this.db
-        .select()
-        .from(jobEvents)
-        .where(inArray(jobEvents.jobId, chunk))
-        .orderBy(asc(jobEvents.jobId), asc(jobEvents.seq))
-        .all(),
-    );
+    const rows = this.selectByIds(jobIds, (chunk) => this.q.eventsByJobIds.all({ ids: JSON.stringify(chunk) }));
     return groupByJob(jobIds, rows);
   }
 
   async listVideoAssets(jobIds: readonly string[]): Promise<Map<string, VideoAsset[]>> {
-    const rows = this.selectByIds(jobIds, (chunk) =>
-      this.db
-        .select()
-        .from(videoAssets)
-        .where(inArray(videoAssets.jobId, chunk))
-        .orderBy(asc(videoAssets.jobId), asc(videoAssets.outputIndex))
-        .all(),
-    );
+    const rows = this.selectByIds(jobIds, (chunk) => this.q.assetsByJobIds.all({ ids: JSON.stringify(chunk) }));
     return groupByJob(jobIds, rows);
   }
 
@@ -403,6 +505,11 @@ export class SqliteStore implements Store {
   /** A connection setting as SQLite reports it, e.g. `journal_mode` → 'wal'. */
   readPragma(name: 'journal_mode' | 'synchronous' | 'foreign_keys' | 'busy_timeout'): unknown {
     return this.sqlite.pragma(name, { simple: true });
+  }
+
+  /** `PRAGMA integrity_check`: `['ok']` for a sound database file, otherwise the problems SQLite found. */
+  integrityCheck(): string[] {
+    return (this.sqlite.pragma('integrity_check') as Array<{ integrity_check: string }>).map((row) => row.integrity_check);
   }
 
   /** The `detail` lines of `EXPLAIN QUERY PLAN` for a statement, e.g. one captured with the logger. */
@@ -487,7 +594,8 @@ function newJobRow(job: NewVideoJob, now: number): VideoJob {
  * version or parameters must never overwrite the stored ones.
  */
 function patchableFields(patch: VideoJobPatch): VideoJobPatch {
-  return Object.fromEntries(Object.entries(patch).filter(([key]) => PATCHABLE_COLUMNS.has(key)));
+  // Undefined means "not part of the patch", as drizzle's `set` treats it.
+  return Object.fromEntries(Object.entries(patch).filter(([key, value]) => PATCHABLE_COLUMNS.has(key) && value !== undefined));
 }
 
 /** What clients see change; progress alone counts too (CONTRACT §5: one event per change). */

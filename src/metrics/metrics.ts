@@ -1,0 +1,159 @@
+// Prometheus metrics (prom-client) for /metrics. One registry per app, so several gateways in one process (tests)
+// do not share counters. Gauges that describe state (jobs by status, sockets, subscriptions) are read when scraped;
+// the rest are counted as things happen. Labels take only values from small fixed sets: never an id, a path or a URL.
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { JOB_STATUSES, type JobStatus } from '../domain/video-job.ts';
+
+export interface MetricsSources {
+  /** Jobs per status, read from the database at scrape time. */
+  countJobsByStatus(): Promise<Partial<Record<JobStatus, number>>>;
+  /** Live subscriptions (graphql-ws and SSE): listeners on the job event bus. */
+  activeSubscriptions(): number;
+  /** Open graphql-ws connections. */
+  activeWebSockets(): number;
+  /** HTTP requests being answered (SSE streams included). */
+  inFlightRequests(): number;
+}
+
+export type HttpRoute = 'graphql' | 'media' | 'healthz' | 'readyz' | 'metrics' | 'studio' | 'other';
+export type OperationType = 'query' | 'mutation' | 'subscription' | 'none';
+
+const UPSTREAM_ROUTES = new Set([
+  'submit',
+  'getJob',
+  'listJobs',
+  'cancel',
+  'getAsset',
+  'uploadCreate',
+  'uploadPart',
+  'uploadComplete',
+  'uploadGet',
+  'download',
+]);
+const UPSTREAM_OUTCOMES = new Set(['2xx', '3xx', '4xx', '429', '5xx', 'timeout', 'network', 'invalid', 'error', 'refused', 'reset']);
+
+export const METRIC_NAMES = {
+  jobs: 'gateway_jobs',
+  upstreamRequests: 'gateway_upstream_requests_total',
+  upstreamDuration: 'gateway_upstream_request_duration_seconds',
+  pollLag: 'gateway_poll_lag_seconds',
+  mirrorBytes: 'gateway_mirror_bytes_total',
+  subscriptions: 'gateway_active_subscriptions',
+  webSockets: 'gateway_active_websockets',
+  inFlight: 'gateway_http_requests_in_flight',
+  httpDuration: 'gateway_http_request_duration_seconds',
+} as const;
+
+export class GatewayMetrics {
+  readonly registry = new Registry();
+  private readonly upstreamRequests: Counter<'route' | 'outcome'>;
+  private readonly upstreamDuration: Histogram<'route' | 'outcome'>;
+  private readonly pollLag: Histogram<string>;
+  private readonly mirrorBytes: Counter<'kind'>;
+  private readonly httpDuration: Histogram<'route' | 'operation_type' | 'status_code'>;
+
+  constructor(sources: MetricsSources, options: { onCollectError?: (error: unknown) => void } = {}) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry });
+
+    new Gauge({
+      name: METRIC_NAMES.jobs,
+      help: 'Jobs in the database by status (deleted jobs excluded).',
+      labelNames: ['status'],
+      registers,
+      async collect() {
+        try {
+          const counts = await sources.countJobsByStatus();
+          for (const status of JOB_STATUSES) this.set({ status }, counts[status] ?? 0);
+        } catch (error) {
+          // The database is closed or failing: /readyz says so; the last values stay.
+          options.onCollectError?.(error);
+        }
+      },
+    });
+    this.upstreamRequests = new Counter({
+      name: METRIC_NAMES.upstreamRequests,
+      help: 'Requests to Scenario by route and outcome (2xx, 4xx, 429, 5xx, timeout, network, invalid, error).',
+      labelNames: ['route', 'outcome'],
+      registers,
+    });
+    this.upstreamDuration = new Histogram({
+      name: METRIC_NAMES.upstreamDuration,
+      help: 'Latency of requests to Scenario, body included (downloads: the whole file).',
+      labelNames: ['route', 'outcome'],
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
+      registers,
+    });
+    this.pollLag = new Histogram({
+      name: METRIC_NAMES.pollLag,
+      help: "How late the poller looked at a followed job, after the time the job's schedule set for its next check.",
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300],
+      registers,
+    });
+    this.mirrorBytes = new Counter({
+      name: METRIC_NAMES.mirrorBytes,
+      help: 'Bytes of finished outputs copied into MEDIA_DIR (kind: video or thumbnail).',
+      labelNames: ['kind'],
+      registers,
+    });
+    new Gauge({
+      name: METRIC_NAMES.subscriptions,
+      help: 'Live subscriptions (graphql-ws and SSE).',
+      registers,
+      collect() {
+        this.set(sources.activeSubscriptions());
+      },
+    });
+    new Gauge({
+      name: METRIC_NAMES.webSockets,
+      help: 'Open graphql-ws connections.',
+      registers,
+      collect() {
+        this.set(sources.activeWebSockets());
+      },
+    });
+    new Gauge({
+      name: METRIC_NAMES.inFlight,
+      help: 'HTTP requests being answered, open SSE streams included.',
+      registers,
+      collect() {
+        this.set(sources.inFlightRequests());
+      },
+    });
+    this.httpDuration = new Histogram({
+      name: METRIC_NAMES.httpDuration,
+      help: 'HTTP request latency by route, GraphQL operation type (none outside GraphQL or before parsing) and status code. SSE subscriptions last as long as their stream.',
+      labelNames: ['route', 'operation_type', 'status_code'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    });
+  }
+
+  /** The Scenario client's observer (src/scenario/client.ts). */
+  observeUpstream = (event: { route: string; outcome: string; durationMs: number }): void => {
+    const route = UPSTREAM_ROUTES.has(event.route) ? event.route : 'other';
+    const outcome = UPSTREAM_OUTCOMES.has(event.outcome) ? event.outcome : 'other';
+    this.upstreamRequests.inc({ route, outcome });
+    this.upstreamDuration.observe({ route, outcome }, event.durationMs / 1000);
+  };
+
+  observePollLag = (lagMs: number): void => {
+    this.pollLag.observe(Math.max(0, lagMs) / 1000);
+  };
+
+  addMirrorBytes(kind: 'video' | 'thumbnail', bytes: number): void {
+    this.mirrorBytes.inc({ kind }, bytes);
+  }
+
+  observeHttp(route: HttpRoute, operationType: OperationType, statusCode: number, seconds: number): void {
+    this.httpDuration.observe({ route, operation_type: operationType, status_code: String(statusCode) }, seconds);
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
+}
