@@ -1,6 +1,6 @@
 // What every engine step needs, and the one way a step changes a job: a compare-and-set update that is
 // published on the event bus when a client-visible field changed.
-import type { VideoJob, VideoJobPatch } from '../domain/video-job.ts';
+import type { JobError, VideoJob, VideoJobPatch } from '../domain/video-job.ts';
 import type { JobEventBus } from '../events/job-event-bus.ts';
 import type { Logger } from '../log.ts';
 import type { ScenarioApi } from '../scenario/types.ts';
@@ -30,6 +30,11 @@ export interface EngineContext {
   health: UpstreamHealth;
   now(): number;
   random(): number;
+}
+
+/** The patch that ends a job: its terminal status (and error), phase `done`, out of the queue, no further checks. */
+export function endingPatch(now: number, status: 'SUCCEEDED' | 'FAILED' | 'CANCELED', error: JobError | null = null): VideoJobPatch {
+  return { status, error, phase: 'done', completedAt: now, nextCheckAt: null, queuePosition: null };
 }
 
 const PUBLIC_FIELDS = [

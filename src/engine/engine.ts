@@ -14,7 +14,7 @@ import { ScenarioError, type ScenarioApi } from '../scenario/types.ts';
 import type { Store } from '../store/store.ts';
 import { admissionOrder } from './admission.ts';
 import { storeAudio, type StoreAudioOutcome } from './audio-import.ts';
-import { commitJobChange, type EngineContext, type EngineSettings } from './context.ts';
+import { commitJobChange, endingPatch, type EngineContext, type EngineSettings } from './context.ts';
 import { mirrorAssets } from './mirror.ts';
 import { applyUpstreamJob, pollJobs } from './poll.ts';
 import { SlidingWindowRateLimiter } from './rate-limiter.ts';
@@ -197,7 +197,7 @@ export class VideoJobEngine {
           const canceled = await commitJobChange(
             this.ctx,
             job,
-            { status: 'CANCELED', phase: 'done', completedAt: now, nextCheckAt: null, queuePosition: null },
+            endingPatch(now, 'CANCELED'),
             { message: 'Canceled before it was sent upstream' },
           );
           if (!canceled) continue; // changed meanwhile (perhaps admitted): look again

@@ -9,7 +9,7 @@ import type { VideoAsset, VideoJob } from '../domain/video-job.ts';
 import { probeMp4File } from '../media/probe/mp4.ts';
 import { ScenarioError } from '../scenario/types.ts';
 import { backoffDelay } from './backoff.ts';
-import { commitJobChange, type EngineContext } from './context.ts';
+import { commitJobChange, endingPatch, type EngineContext } from './context.ts';
 
 /** Mirroring gives up this long after upstream success (CONTRACT.md §5), keeping the upstream asset ids. */
 const MIRROR_GIVE_UP_MS = 24 * 3_600_000;
@@ -27,7 +27,7 @@ export async function mirrorAssets(ctx: EngineContext, job: VideoJob): Promise<v
     const stored = await commitJobChange(
       ctx,
       job,
-      { status: 'SUCCEEDED', phase: 'done', progress: 1, completedAt: now, nextCheckAt: null, queuePosition: null },
+      { ...endingPatch(now, 'SUCCEEDED'), progress: 1 },
       { videoAssets: assets },
     );
     if (stored && job.submittedAt !== null && job.upstreamSucceededAt !== null) {
@@ -107,17 +107,13 @@ async function recordMirrorFailure(ctx: EngineContext, job: VideoJob, error: Err
   ctx.log.warn({ jobId: job.id, attempts, error: error.message }, 'storing outputs failed; will retry');
   if (now - since > MIRROR_GIVE_UP_MS) {
     await commitJobChange(ctx, job, {
-      status: 'FAILED',
-      phase: 'done',
-      completedAt: now,
-      nextCheckAt: null,
-      mirrorAttempts: attempts,
-      error: {
+      ...endingPatch(now, 'FAILED', {
         code: 'MIRROR_FAILED',
         message: 'The finished video could not be stored by the gateway within 24 hours',
         hint: `Upstream asset ids: ${job.upstreamAssetIds.join(', ')}`,
         retryable: false,
-      },
+      }),
+      mirrorAttempts: attempts,
     });
     return;
   }

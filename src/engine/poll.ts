@@ -5,7 +5,7 @@
 import type { JobStatus, VideoJob, VideoJobPatch } from '../domain/video-job.ts';
 import { ScenarioError, type UpstreamJob } from '../scenario/types.ts';
 import { backoffDelay } from './backoff.ts';
-import { commitJobChange, commitJobChanges, type EngineContext, type PlannedChange } from './context.ts';
+import { commitJobChange, commitJobChanges, endingPatch, type EngineContext, type PlannedChange } from './context.ts';
 import { nextPollDelay, STALL_AFTER_MS, UPSTREAM_TIMEOUT_MS } from './poll-schedule.ts';
 import { mapUpstreamStatus } from './upstream-status.ts';
 
@@ -109,15 +109,13 @@ async function recordPollFailure(ctx: EngineContext, job: VideoJob, error: Scena
     const notFound = job.notFoundCount + 1;
     if (notFound >= LOST_AFTER_NOT_FOUND) {
       await commitJobChange(ctx, job, {
-        ...finished(now),
-        status: 'FAILED',
-        notFoundCount: notFound,
-        error: {
+        ...endingPatch(now, 'FAILED', {
           code: 'UPSTREAM_JOB_LOST',
           message: `Upstream no longer knows job ${job.upstreamJobId}`,
           hint: 'The job may have been removed upstream; submit again.',
           retryable: true,
-        },
+        }),
+        notFoundCount: notFound,
       });
       return;
     }
@@ -174,19 +172,17 @@ export function upstreamChange(ctx: EngineContext, job: VideoJob, upstream: Upst
     return {
       patch: {
         ...base,
-        ...finished(now),
-        status: 'FAILED',
-        error: {
+        ...endingPatch(now, 'FAILED', {
           code: 'UPSTREAM_FAILED',
           message: upstream.error ?? 'The provider reported a failure without a message',
           hint: upstream.hint,
           retryable: false,
-        },
+        }),
       },
     };
   }
   if (mapped === 'CANCELED') {
-    return { patch: { ...base, ...finished(now), status: 'CANCELED' } };
+    return { patch: { ...base, ...endingPatch(now, 'CANCELED') } };
   }
 
   const submittedAt = job.submittedAt ?? now;
@@ -194,14 +190,12 @@ export function upstreamChange(ctx: EngineContext, job: VideoJob, upstream: Upst
     return {
       patch: {
         ...base,
-        ...finished(now),
-        status: 'FAILED',
-        error: {
+        ...endingPatch(now, 'FAILED', {
           code: 'TIMED_OUT',
           message: 'No end upstream within 24 hours',
           hint: 'The gateway stopped following the job; submit again.',
           retryable: true,
-        },
+        }),
       },
     };
   }
@@ -213,10 +207,6 @@ export function upstreamChange(ctx: EngineContext, job: VideoJob, upstream: Upst
   const message = stalled && !job.stalled ? 'No upstream change for 30 minutes; polling slowly' : undefined;
   const next = { ...job, status, stalled };
   return { patch: { ...base, status, stalled, nextCheckAt: now + schedulePoll(ctx, next, 1) }, options: message ? { message } : {} };
-}
-
-function finished(now: number): VideoJobPatch {
-  return { phase: 'done', completedAt: now, nextCheckAt: null, queuePosition: null };
 }
 
 /** Runs `work` over `items` with at most `limit` at a time. */

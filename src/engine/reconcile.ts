@@ -5,7 +5,7 @@ import type { VideoJob } from '../domain/video-job.ts';
 import { ScenarioError, type UpstreamJob } from '../scenario/types.ts';
 import { inputMatches } from '../scenario/wan-request.ts';
 import { backoffDelay } from './backoff.ts';
-import { commitJobChangeSurely, type EngineContext } from './context.ts';
+import { commitJobChangeSurely, endingPatch, type EngineContext } from './context.ts';
 import { schedulePoll } from './poll.ts';
 import { mapUpstreamStatus } from './upstream-status.ts';
 
@@ -96,18 +96,15 @@ async function adopt(ctx: EngineContext, job: VideoJob, upstream: UpstreamJob): 
 }
 
 async function failUncertain(ctx: EngineContext, job: VideoJob, why: string): Promise<void> {
-  const now = ctx.now();
-  await commitJobChangeSurely(ctx, job, {
-    phase: 'done',
-    status: 'FAILED',
-    completedAt: now,
-    nextCheckAt: null,
-    error: {
+  await commitJobChangeSurely(
+    ctx,
+    job,
+    endingPatch(ctx.now(), 'FAILED', {
       code: 'SUBMIT_UNCERTAIN',
       message: `The submit's outcome is unknown: ${why}`,
       hint: 'A job may have run upstream and been charged. The gateway never resubmits on its own; submit again if you want a new attempt.',
       retryable: true,
-    },
-  });
+    }),
+  );
   ctx.log.warn({ jobId: job.id, why }, 'submit outcome could not be settled');
 }

@@ -5,7 +5,7 @@ import type { JobError, VideoJob } from '../domain/video-job.ts';
 import { buildWanRequest } from '../scenario/wan-request.ts';
 import { ScenarioError } from '../scenario/types.ts';
 import { backoffDelay } from './backoff.ts';
-import { commitJobChange, commitJobChangeSurely, type EngineContext } from './context.ts';
+import { commitJobChange, commitJobChangeSurely, endingPatch, type EngineContext } from './context.ts';
 import { importAudioUpstream } from './audio-import.ts';
 import { mapUpstreamStatus } from './upstream-status.ts';
 import { schedulePoll } from './poll.ts';
@@ -129,14 +129,6 @@ async function handleSubmitError(ctx: EngineContext, job: VideoJob, error: Scena
 }
 
 async function failBeforeSubmit(ctx: EngineContext, job: VideoJob, error: JobError): Promise<SubmitOutcome> {
-  const now = ctx.now();
-  await commitJobChangeSurely(ctx, job, {
-    phase: 'done',
-    status: 'FAILED',
-    error,
-    queuePosition: null,
-    completedAt: now,
-    nextCheckAt: null,
-  });
+  await commitJobChangeSurely(ctx, job, endingPatch(ctx.now(), 'FAILED', error));
   return 'rejected';
 }
