@@ -5,6 +5,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { mkdir } from 'node:fs/promises';
 import type { DestinationStream } from 'pino';
 import type { Config } from './config.ts';
+import { engineSettingsFrom } from './engine/context.ts';
 import { VideoJobEngine } from './engine/engine.ts';
 import { InProcessJobEventBus, type JobEventBus } from './events/job-event-bus.ts';
 import { createLogger, type Logger } from './log.ts';
@@ -123,15 +124,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       log: log.child({ component: 'engine' }),
       tickMs: options.engineTickMs,
       onPollLag: metrics.observePollLag,
-      settings: {
-        modelId: config.modelId,
-        mediaDir: config.mediaDir,
-        pollMinIntervalMs: config.pollMinIntervalMs,
-        pollMaxIntervalMs: config.pollMaxIntervalMs,
-        upstreamMaxInFlight: config.upstreamMaxInFlight,
-        maxActiveJobsPerUser: config.maxActiveJobsPerUser,
-        generateRateLimitPerMinute: config.generateRateLimitPerMinute,
-      },
+      settings: engineSettingsFrom(config),
     });
     const bootstrapToken = await bootstrapLocalUser(store);
     await engine.start();

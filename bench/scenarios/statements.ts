@@ -5,6 +5,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config.ts';
+import { engineSettingsFrom } from '../../src/engine/context.ts';
 import { VideoJobEngine } from '../../src/engine/engine.ts';
 import { InProcessJobEventBus } from '../../src/events/job-event-bus.ts';
 import { createGraphQLHandler } from '../../src/http/graphql-handler.ts';
@@ -38,15 +39,7 @@ export const statements: Scenario = async (ctx) => {
     scenario: new ScenarioClient({ baseUrl: 'http://127.0.0.1:9/v1', apiKey: 'unused', apiSecret: 'unused' }),
     bus,
     log: createLogger('silent'),
-    settings: {
-      modelId: config.modelId,
-      mediaDir: config.mediaDir,
-      pollMinIntervalMs: config.pollMinIntervalMs,
-      pollMaxIntervalMs: config.pollMaxIntervalMs,
-      upstreamMaxInFlight: config.upstreamMaxInFlight,
-      maxActiveJobsPerUser: config.maxActiveJobsPerUser,
-      generateRateLimitPerMinute: config.generateRateLimitPerMinute,
-    },
+    settings: engineSettingsFrom(config),
   });
   let url = '';
   const handler = await createGraphQLHandler({ store, engine, bus, config, log: createLogger('silent'), upstreamMode: 'SIMULATED', publicUrl: () => url });

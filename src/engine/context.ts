@@ -1,5 +1,6 @@
 // What every engine step needs, and the one way a step changes a job: a compare-and-set update that is
 // published on the event bus when a client-visible field changed.
+import type { Config } from '../config.ts';
 import type { JobError, VideoJob, VideoJobPatch } from '../domain/video-job.ts';
 import type { JobEventBus } from '../events/job-event-bus.ts';
 import type { Logger } from '../log.ts';
@@ -18,6 +19,19 @@ export interface EngineSettings {
   generateRateLimitPerMinute: number;
   /** How long after an uncertain submit the job may still show up in upstream's list (default 60 s). */
   reconcileWindowMs?: number;
+}
+
+/** The engine's part of the gateway's configuration. */
+export function engineSettingsFrom(config: Config): EngineSettings {
+  return {
+    modelId: config.modelId,
+    mediaDir: config.mediaDir,
+    pollMinIntervalMs: config.pollMinIntervalMs,
+    pollMaxIntervalMs: config.pollMaxIntervalMs,
+    upstreamMaxInFlight: config.upstreamMaxInFlight,
+    maxActiveJobsPerUser: config.maxActiveJobsPerUser,
+    generateRateLimitPerMinute: config.generateRateLimitPerMinute,
+  };
 }
 
 export interface EngineContext {

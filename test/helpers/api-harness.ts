@@ -8,10 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient, type Client, type ExecutionResult } from 'graphql-ws';
 import { WebSocket } from 'ws';
-import { buildApp, type RunningApp } from '../../src/app.ts';
+import { buildApp, type App, type AppOptions, type RunningApp } from '../../src/app.ts';
 import { createTokenFor } from '../../src/auth/tokens.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import type { NewVideoJob, VideoJob, VideoJobPatch } from '../../src/domain/video-job.ts';
+import { engineSettingsFrom } from '../../src/engine/context.ts';
 import { VideoJobEngine } from '../../src/engine/engine.ts';
 import { InProcessJobEventBus } from '../../src/events/job-event-bus.ts';
 import { createGraphQLHandler, type GraphQLHandler } from '../../src/http/graphql-handler.ts';
@@ -171,9 +172,9 @@ export class Gateway extends ApiClientBase {
   readonly dir: string;
   readonly config: Config;
   running!: RunningApp;
-  private readonly app;
+  protected readonly app: App;
 
-  constructor(env: Record<string, string> = {}) {
+  constructor(env: Record<string, string> = {}, options: AppOptions = {}) {
     super();
     this.dir = mkdtempSync(join(tmpdir(), 'api-test-'));
     this.config = loadConfig({
@@ -188,7 +189,7 @@ export class Gateway extends ApiClientBase {
       NODE_ENV: 'test',
       ...env,
     });
-    this.app = buildApp(this.config, { engineTickMs: 50 });
+    this.app = buildApp(this.config, { engineTickMs: 50, ...options });
   }
 
   static async start(env: Record<string, string> = {}): Promise<Gateway> {
@@ -301,15 +302,7 @@ export class ApiOnly extends ApiClientBase {
       scenario: new ScenarioClient({ baseUrl: 'http://127.0.0.1:9/v1', apiKey: 'unused', apiSecret: 'unused' }),
       bus,
       log,
-      settings: {
-        modelId: config.modelId,
-        mediaDir: config.mediaDir,
-        pollMinIntervalMs: config.pollMinIntervalMs,
-        pollMaxIntervalMs: config.pollMaxIntervalMs,
-        upstreamMaxInFlight: config.upstreamMaxInFlight,
-        maxActiveJobsPerUser: config.maxActiveJobsPerUser,
-        generateRateLimitPerMinute: config.generateRateLimitPerMinute,
-      },
+      settings: engineSettingsFrom(config),
     });
     this.handler = await createGraphQLHandler({
       store: this.store,

@@ -1,54 +1,22 @@
 // A whole gateway from buildApp whose JSON log lines are captured in memory (the app's own logger, with its
 // redaction and scrubbing), plus the HTTP and WebSocket clients of the API tests.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { buildApp, type App, type AppOptions, type RunningApp } from '../../src/app.ts';
-import { loadConfig, type Config } from '../../src/config.ts';
-import type { Store } from '../../src/store/store.ts';
-import { ApiClientBase } from './api-harness.ts';
+import type { AppOptions } from '../../src/app.ts';
+import { Gateway } from './api-harness.ts';
 
-export class CapturedGateway extends ApiClientBase {
-  readonly dir = mkdtempSync(join(tmpdir(), 'hardening-'));
+export class CapturedGateway extends Gateway {
   /** Every line the app's logger wrote, as written. */
-  readonly logLines: string[] = [];
-  readonly config: Config;
-  readonly app: App;
-  running!: RunningApp;
+  readonly logLines: string[];
 
   constructor(env: Record<string, string>, options: Omit<AppOptions, 'log' | 'logDestination'> = {}) {
-    super();
-    this.config = loadConfig({
-      PORT: '0',
-      HOST: '127.0.0.1',
-      DATABASE_URL: `file:${join(this.dir, 'gateway.db')}`,
-      MEDIA_DIR: join(this.dir, 'media'),
-      SIMULATOR_JOB_SECONDS: '1',
-      POLL_MIN_INTERVAL_MS: '100',
-      POLL_MAX_INTERVAL_MS: '500',
-      LOG_LEVEL: 'debug',
-      NODE_ENV: 'test',
-      ...env,
-    });
-    this.app = buildApp(this.config, {
-      engineTickMs: 50,
-      ...options,
-      logDestination: { write: (line: string) => void this.logLines.push(line) },
-    });
+    const lines: string[] = [];
+    super({ LOG_LEVEL: 'debug', ...env }, { ...options, logDestination: { write: (line: string) => void lines.push(line) } });
+    this.logLines = lines;
   }
 
-  static async start(env: Record<string, string> = {}, options: Omit<AppOptions, 'log' | 'logDestination'> = {}): Promise<CapturedGateway> {
+  static override async start(env: Record<string, string> = {}, options: Omit<AppOptions, 'log' | 'logDestination'> = {}): Promise<CapturedGateway> {
     const gateway = new CapturedGateway(env, options);
     gateway.running = await gateway.app.start();
     return gateway;
-  }
-
-  get url(): string {
-    return this.running.url;
-  }
-
-  protected get userStore(): Store {
-    return this.running.store;
   }
 
   /** The captured lines, parsed. */
@@ -60,12 +28,6 @@ export class CapturedGateway extends ApiClientBase {
     const res = await fetch(`${this.url}/metrics`);
     if (res.status !== 200) throw new Error(`/metrics answered ${res.status}`);
     return res.text();
-  }
-
-  async stop(): Promise<void> {
-    await this.disposeClients();
-    await this.app.stop();
-    rmSync(this.dir, { recursive: true, force: true });
   }
 }
 
