@@ -3,6 +3,7 @@
 // the rest are counted as things happen. Labels take only values from small fixed sets: never an id, a path or a URL.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { JOB_STATUSES, type JobStatus } from '../domain/video-job.ts';
+import { SCENARIO_ROUTES } from '../scenario/client.ts';
 
 export interface MetricsSources {
   /** Jobs per status, read from the database at scrape time. */
@@ -18,18 +19,7 @@ export interface MetricsSources {
 export type HttpRoute = 'graphql' | 'media' | 'healthz' | 'readyz' | 'metrics' | 'studio' | 'other';
 export type OperationType = 'query' | 'mutation' | 'subscription' | 'none';
 
-const UPSTREAM_ROUTES = new Set([
-  'submit',
-  'getJob',
-  'listJobs',
-  'cancel',
-  'getAsset',
-  'uploadCreate',
-  'uploadPart',
-  'uploadComplete',
-  'uploadGet',
-  'download',
-]);
+const UPSTREAM_ROUTES = new Set<string>(SCENARIO_ROUTES);
 const UPSTREAM_OUTCOMES = new Set(['2xx', '3xx', '4xx', '429', '5xx', 'timeout', 'network', 'invalid', 'error', 'refused', 'reset']);
 
 export const METRIC_NAMES = {

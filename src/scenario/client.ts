@@ -34,17 +34,20 @@ export interface ScenarioClientOptions {
   observer?: UpstreamRequestObserver;
 }
 
-export type ScenarioRoute =
-  | 'submit'
-  | 'getJob'
-  | 'listJobs'
-  | 'cancel'
-  | 'getAsset'
-  | 'uploadCreate'
-  | 'uploadPart'
-  | 'uploadComplete'
-  | 'uploadGet'
-  | 'download';
+/** The route names requests are reported under (never URLs: signed URLs are credentials). */
+export const SCENARIO_ROUTES = [
+  'submit',
+  'getJob',
+  'listJobs',
+  'cancel',
+  'getAsset',
+  'uploadCreate',
+  'uploadPart',
+  'uploadComplete',
+  'uploadGet',
+  'download',
+] as const;
+export type ScenarioRoute = (typeof SCENARIO_ROUTES)[number];
 
 /** Connection never made: nothing reached upstream, so sending again is safe (ScenarioError.notSent). */
 const REFUSED_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
