@@ -3,11 +3,10 @@
 // in latest.json; RESULTS.md is regenerated from the whole file.
 //
 // This process is the load generator: it pins itself to the load core and starts every server pinned to the other.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { cpus } from 'node:os';
 import { cpuSnapshot, openFileLimit, pinSelf, LOAD_CORE } from './lib/proc.ts';
-import { environment, formatTable, renderMarkdown, type ResultsFile, type ScenarioResult } from './lib/report.ts';
+import { environment, formatTable, type ResultsFile, type ScenarioResult } from './lib/report.ts';
+import { readJson, RESULTS_JSON, writeJson, writeResultsMarkdown } from './lib/results-file.ts';
 import { createContext, type Scenario } from './scenarios/context.ts';
 import { fanout } from './scenarios/fanout.ts';
 import { history } from './scenarios/history.ts';
@@ -27,15 +26,16 @@ const SCENARIOS: Record<string, Scenario> = {
   startup,
 };
 
-const RESULTS_JSON = fileURLToPath(new URL('./results/latest.json', import.meta.url));
-const RESULTS_MD = fileURLToPath(new URL('./RESULTS.md', import.meta.url));
-const NOTES_MD = fileURLToPath(new URL('./results/notes.md', import.meta.url));
-
 function parseArgs(argv: string[]): { names: string[]; runs: number } {
   const names: string[] = [];
   let runs = 3;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
+    if (arg === '--report') {
+      // Only regenerate bench/RESULTS.md (e.g. after editing bench/results/notes.md).
+      writeResultsMarkdown();
+      process.exit(0);
+    }
     if (arg === '--runs') runs = Math.max(1, Number(argv[++i]) || 3);
     else if (arg.startsWith('--runs=')) runs = Math.max(1, Number(arg.slice(7)) || 3);
     else if (arg in SCENARIOS) names.push(arg);
@@ -86,13 +86,11 @@ for (const name of names) {
   }
 }
 
-const previous: ResultsFile | null = existsSync(RESULTS_JSON) ? (JSON.parse(readFileSync(RESULTS_JSON, 'utf8')) as ResultsFile) : null;
+const previous = readJson<ResultsFile>(RESULTS_JSON);
 const file: ResultsFile = { environment: env, scenarios: { ...(previous?.scenarios ?? {}) } };
 for (const result of results) file.scenarios[result.scenario] = { ...result, environment: env };
-mkdirSync(fileURLToPath(new URL('./results/', import.meta.url)), { recursive: true });
-writeFileSync(RESULTS_JSON, `${JSON.stringify(file, null, 2)}\n`);
-const notes = existsSync(NOTES_MD) ? readFileSync(NOTES_MD, 'utf8') : '';
-writeFileSync(RESULTS_MD, renderMarkdown(file, notes));
+writeJson(RESULTS_JSON, file);
+writeResultsMarkdown();
 
 process.stdout.write(`\n${formatTable(results)}\n\nwritten: bench/results/latest.json, bench/RESULTS.md\n`);
 const missed = results.flatMap((r) => r.figures).filter((f) => f.met === false).length;

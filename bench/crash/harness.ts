@@ -283,7 +283,7 @@ export async function runCrashTest(options: CrashTestOptions): Promise<CrashTest
     const drainDeadline = Date.now() + (options.drainTimeoutMs ?? 120_000);
     let open = Infinity;
     while (Date.now() < drainDeadline) {
-      open = (await readUnfinished(databaseUrl, true)).length;
+      open = (await readUnfinished(databaseUrl)).length;
       if (open === 0) break;
       await sleep(500);
     }
@@ -336,9 +336,8 @@ function summarisePhases(jobs: VideoJob[]): string {
     .join(', ') || 'none';
 }
 
-/** The unfinished jobs, read through the store while the gateway is down (or, with `concurrent`, while it runs). */
-async function readUnfinished(databaseUrl: string, concurrent = false): Promise<VideoJob[]> {
-  void concurrent; // WAL: a second connection reads a consistent snapshot either way
+/** The unfinished jobs, read through the store: right after a kill, or beside the running gateway (WAL: a second connection reads a consistent snapshot). */
+async function readUnfinished(databaseUrl: string): Promise<VideoJob[]> {
   const store = await openSqliteStore(databaseUrl);
   try {
     return await store.listUnfinishedJobs();

@@ -1,7 +1,7 @@
 // The gateway as the benchmarks run it: the same `buildApp(loadConfig())` as src/main.ts, in its own process, plus an
 // IPC channel for the figures only the process itself knows (heap after a full GC, CPU time). Started with
 // `node --expose-gc --import tsx bench/lib/gateway-process.ts` and the gateway's usual environment variables.
-import { writeHeapSnapshot } from 'node:v8';
+import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 import { loadConfig } from '../../src/config.ts';
 
 const config = loadConfig();
@@ -13,7 +13,9 @@ const gc = (globalThis as { gc?: () => void }).gc;
 
 function memory() {
   const usage = process.memoryUsage();
-  return { rss: usage.rss, heapUsed: usage.heapUsed, heapTotal: usage.heapTotal, external: usage.external, arrayBuffers: usage.arrayBuffers };
+  // The young generation grows with the allocation rate and is not given back at once: part of RSS, not of any object.
+  const newSpace = getHeapSpaceStatistics().find((space) => space.space_name === 'new_space')?.space_size ?? 0;
+  return { rss: usage.rss, heapUsed: usage.heapUsed, heapTotal: usage.heapTotal, external: usage.external, arrayBuffers: usage.arrayBuffers, newSpace };
 }
 
 process.on('message', (message: { type: string; requestId: number }) => {

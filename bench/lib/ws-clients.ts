@@ -17,9 +17,7 @@ interface Connection {
 
 interface Armed {
   status: string;
-  needle: string;
   latencies: number[];
-  sentAt: number[];
 }
 
 const connections: Connection[] = [];
@@ -151,7 +149,7 @@ process.on('message', (message: any) => {
       case 'subscribe':
         return subscribe(message);
       case 'arm':
-        armed.set(message.opId, { status: message.status, needle: `"${message.status}"`, latencies: [], sentAt: [] });
+        armed.set(message.opId, { status: message.status, latencies: [] });
         return {};
       case 'collect':
         return collect(message);

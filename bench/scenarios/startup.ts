@@ -75,7 +75,10 @@ export const startup: Scenario = async (ctx) => {
         runs: gatewayRuns,
       },
     ],
-    notes: ['Not pinned (a user\'s start); simulator mode, as `npm start` without keys. The time includes npm and tsx (which compiles TypeScript on the fly, with its cache warm after the first start).'],
+    notes: [
+      'Not pinned (a user\'s start); simulator mode, as `npm start` without keys. The time includes npm and tsx (which compiles TypeScript on the fly, with its cache warm after the first start).',
+      'The gateways npm starts are reaped by init, not by the bench, so their CPU counts as "other processes" below.',
+    ],
     details: { gatewayRuns, bareRuns },
   };
 };
