@@ -97,9 +97,8 @@ describe('users, tokens, settings and audio', () => {
     expect(first.user).toMatchObject({ name: 'alice', createdAt: clock.time });
     const again = await store.ensureUser('alice');
     expect(again).toEqual({ user: first.user, created: false });
-    expect(await store.getUser(first.user.id)).toEqual(first.user);
+    expect(await store.findUserByName('alice')).toEqual(first.user);
     expect(await store.findUserByName('nobody')).toBeNull();
-    expect(await store.getUser('nobody')).toBeNull();
     expect(await store.countUsers()).toBe(1);
   });
 
@@ -439,18 +438,9 @@ describe('engine queries', () => {
     expect(await store.listDueJobs(t0, 10)).toEqual([]);
     expect(ids(await store.listWaitingJobs())).toEqual(ids([waitingLater, waitingNow]));
     expect(await store.countInFlight()).toBe(3);
-    expect(await store.nextCheckAt()).toBe(waitingNow.nextCheckAt);
     expect(ids(await store.listUnfinishedJobs())).toEqual(
       ids([waitingLater, waitingNow, pollingDue, mirroringDue, submittingDue, pollingLater]),
     );
-  });
-
-  it('nextCheckAt ignores finished jobs and is null without unfinished ones', async () => {
-    const { store, user } = await openWithUser();
-    expect(await store.nextCheckAt()).toBeNull();
-    const job = await createdJob(store, newJob(user.id));
-    await store.updateJob(job.id, { phase: 'done', status: 'CANCELED', nextCheckAt: 5 });
-    expect(await store.nextCheckAt()).toBeNull();
   });
 
   it('recentRunDurations gives succeeded runs, newest first', async () => {
@@ -487,7 +477,7 @@ describe('query plans', () => {
     expect(due).not.toMatch(/SCAN video_jobs/);
     expect(due).toMatch(/SEARCH video_jobs USING INDEX video_jobs_phase_next_check_idx \(phase=\? AND next_check_at<\?\)/);
 
-    for (const run of [() => store.listWaitingJobs(), () => store.countInFlight(), () => store.nextCheckAt()]) {
+    for (const run of [() => store.listWaitingJobs(), () => store.countInFlight()]) {
       const plan = await planOf(run);
       expect(plan).not.toMatch(/SCAN video_jobs/);
       expect(plan).toMatch(/video_jobs_phase_next_check_idx \(phase=\?/);

@@ -69,7 +69,6 @@ export interface Store {
   // Users and tokens.
   ensureUser(name: string): Promise<{ user: User; created: boolean }>;
   findUserByName(name: string): Promise<User | null>;
-  getUser(id: string): Promise<User | null>;
   countUsers(): Promise<number>;
   listUsers(): Promise<Array<User & { activeTokens: number }>>;
   addToken(userId: string, tokenHash: string): Promise<void>;
@@ -114,8 +113,6 @@ export interface Store {
   countInFlight(): Promise<number>;
   /** Jobs per status, gateway-wide (for metrics); statuses without jobs may be absent. */
   countJobsByStatus(): Promise<Partial<Record<JobStatus, number>>>;
-  /** The earliest next check of any unfinished job, to know how long the scheduler may sleep. */
-  nextCheckAt(): Promise<number | null>;
   /** Every job not terminal, for resuming after a restart. */
   listUnfinishedJobs(): Promise<VideoJob[]>;
   /** Recent upstream run times of succeeded jobs, newest first. */

@@ -7,7 +7,7 @@
 // any number of ids.
 import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
-import { and, asc, count, desc, eq, getTableColumns, inArray, isNotNull, isNull, lte, max, min, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, getTableColumns, inArray, isNotNull, isNull, lte, max, sql, type SQL } from 'drizzle-orm';
 import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import type { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core';
 import type { VideoJobFilter } from '../../domain/job-filter.ts';
@@ -176,10 +176,6 @@ export class SqliteStore implements Store {
 
   async findUserByName(name: string): Promise<User | null> {
     return this.db.select().from(users).where(eq(users.name, name)).get() ?? null;
-  }
-
-  async getUser(id: string): Promise<User | null> {
-    return this.db.select().from(users).where(eq(users.id, id)).get() ?? null;
   }
 
   async countUsers(): Promise<number> {
@@ -404,15 +400,6 @@ export class SqliteStore implements Store {
     // Answered from the (status, upstream_succeeded_at) index alone.
     const rows = this.db.select({ status: videoJobs.status, n: count() }).from(videoJobs).groupBy(videoJobs.status).all();
     return Object.fromEntries(rows.map((row) => [row.status, row.n]));
-  }
-
-  async nextCheckAt(): Promise<number | null> {
-    const row = this.db
-      .select({ at: min(videoJobs.nextCheckAt) })
-      .from(videoJobs)
-      .where(inArray(videoJobs.phase, UNFINISHED_PHASES))
-      .get();
-    return row?.at ?? null;
   }
 
   async listUnfinishedJobs(): Promise<VideoJob[]> {
