@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WAN_T2V } from '../src/domain/video-job.ts';
 import { toGlobalId } from '../src/schema/global-id.ts';
-import { ApiOnly, FINISHED, record } from './helpers/api-harness.ts';
+import { ApiOnly, audioRow, FINISHED, record, videoRow } from './helpers/api-harness.ts';
 
 let api: ApiOnly;
 
@@ -119,38 +119,9 @@ describe('tenancy', () => {
     const job = await api.addJob('tenant');
     const { user } = await api.login('tenant');
     await api.store.updateJob(job.id, FINISHED, {
-      videoAssets: [
-        {
-          id: `${job.id}-v0`,
-          jobId: job.id,
-          ownerId: user.id,
-          outputIndex: 0,
-          upstreamAssetId: 'up',
-          filePath: `videos/${job.id}/0.mp4`,
-          thumbnailPath: `videos/${job.id}/0.jpg`,
-          mimeType: 'video/mp4',
-          byteSize: 1,
-          sha256: 'x',
-          width: 1280,
-          height: 720,
-          durationSeconds: 5,
-          frameRate: 24,
-          createdAt: api.clock.now(),
-        },
-      ],
+      videoAssets: [videoRow(job, api.clock.now(), { id: `${job.id}-v0`, thumbnailPath: `videos/${job.id}/0.jpg` })],
     });
-    await api.store.addAudio({
-      id: `${job.id}-audio`,
-      ownerId: user.id,
-      fileName: 'a.wav',
-      mimeType: 'audio/wav',
-      byteSize: 1,
-      durationSeconds: 4,
-      sha256: 'x',
-      filePath: 'audio/a.wav',
-      upstreamAssetId: null,
-      createdAt: api.clock.now(),
-    });
+    await api.store.addAudio(audioRow(`${job.id}-audio`, user.id, api.clock.now()));
     const ids = {
       job: toGlobalId('VideoJob', job.id),
       video: toGlobalId('VideoAsset', `${job.id}-v0`),

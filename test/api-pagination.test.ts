@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VideoJob } from '../src/domain/video-job.ts';
 import { toGlobalId } from '../src/schema/global-id.ts';
-import { ApiOnly, FINISHED } from './helpers/api-harness.ts';
+import { ApiOnly, audioRow, FINISHED, videoRow } from './helpers/api-harness.ts';
 
 const PAGE = `query($first: Int, $after: String, $last: Int, $before: String, $filter: VideoJobFilter, $orderBy: VideoJobOrder) {
   videoJobs(first: $first, after: $after, last: $last, before: $before, filter: $filter, orderBy: $orderBy) {
@@ -193,41 +193,10 @@ describe('batching', () => {
   it('reads videos, events and audio in one statement each, whatever the page size', async () => {
     const { user } = await api.login('dave');
     // Every job has audio, videos and events, so every loader has work on every page.
-    await api.store.addAudio({
-      id: 'audio-dave',
-      ownerId: user.id,
-      fileName: 'tone.wav',
-      mimeType: 'audio/wav',
-      byteSize: 10,
-      durationSeconds: 4,
-      sha256: 'x',
-      filePath: 'audio/audio-dave.wav',
-      upstreamAssetId: null,
-      createdAt: api.clock.now(),
-    });
+    await api.store.addAudio(audioRow('audio-dave', user.id, api.clock.now()));
     for (let i = 0; i < 100; i++) {
       const job = await api.addJob('dave', { audioId: 'audio-dave' });
-      await api.store.updateJob(job.id, FINISHED, {
-        videoAssets: [
-          {
-            id: `${job.id}-video`,
-            jobId: job.id,
-            ownerId: user.id,
-            outputIndex: 0,
-            upstreamAssetId: `up-${job.id}`,
-            filePath: `videos/${job.id}/0.mp4`,
-            thumbnailPath: null,
-            mimeType: 'video/mp4',
-            byteSize: 100,
-            sha256: 'x',
-            width: 1280,
-            height: 720,
-            durationSeconds: 5,
-            frameRate: 24,
-            createdAt: api.clock.now(),
-          },
-        ],
-      });
+      await api.store.updateJob(job.id, FINISHED, { videoAssets: [videoRow(job, api.clock.now())] });
     }
     const count = async (first: number) => {
       api.statements.length = 0;

@@ -11,7 +11,7 @@ import { WebSocket } from 'ws';
 import { buildApp, type App, type AppOptions, type RunningApp } from '../../src/app.ts';
 import { createTokenFor } from '../../src/auth/tokens.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
-import type { NewVideoJob, VideoJob, VideoJobPatch } from '../../src/domain/video-job.ts';
+import type { AudioAsset, NewVideoJob, VideoAsset, VideoJob, VideoJobPatch } from '../../src/domain/video-job.ts';
 import { engineSettingsFrom } from '../../src/engine/context.ts';
 import { VideoJobEngine } from '../../src/engine/engine.ts';
 import { InProcessJobEventBus } from '../../src/events/job-event-bus.ts';
@@ -370,3 +370,42 @@ export class ApiOnly extends ApiClientBase {
 }
 
 export const FINISHED: VideoJobPatch = { status: 'SUCCEEDED', phase: 'done', progress: 1, nextCheckAt: null };
+
+/** A stored video row of `job` (no file behind it), for tests that read the API, not the media. */
+export function videoRow(job: VideoJob, createdAt: number, overrides: Partial<VideoAsset> = {}): VideoAsset {
+  return {
+    id: `${job.id}-video`,
+    jobId: job.id,
+    ownerId: job.ownerId,
+    outputIndex: 0,
+    upstreamAssetId: `up-${job.id}`,
+    filePath: `videos/${job.id}/0.mp4`,
+    thumbnailPath: null,
+    mimeType: 'video/mp4',
+    byteSize: 100,
+    sha256: 'x',
+    width: 1280,
+    height: 720,
+    durationSeconds: 5,
+    frameRate: 24,
+    createdAt,
+    ...overrides,
+  };
+}
+
+/** A stored audio row (no file behind it). */
+export function audioRow(id: string, ownerId: string, createdAt: number, overrides: Partial<AudioAsset> = {}): AudioAsset {
+  return {
+    id,
+    ownerId,
+    fileName: 'tone.wav',
+    mimeType: 'audio/wav',
+    byteSize: 10,
+    durationSeconds: 4,
+    sha256: 'x',
+    filePath: `audio/${id}.wav`,
+    upstreamAssetId: null,
+    createdAt,
+    ...overrides,
+  };
+}
