@@ -14,6 +14,7 @@ import { MeteredScenario } from './metrics/metered-scenario.ts';
 import { ScenarioClient } from './scenario/client.ts';
 import { createSimulator, type Simulator } from './simulator/server.ts';
 import { openSqliteStore } from './store/sqlite/open.ts';
+import { OwnerVersions, withOwnerVersions } from './store/owner-versions.ts';
 import type { Store } from './store/store.ts';
 import { bootstrapLocalUser } from './auth/tokens.ts';
 import { createGraphQLHandler, type GraphQLHandler } from './http/graphql-handler.ts';
@@ -85,7 +86,8 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
   async function start(): Promise<RunningApp> {
     if (running) return running;
     await mkdir(config.mediaDir, { recursive: true });
-    const store = await openSqliteStore(config.databaseUrl);
+    const ownerVersions = new OwnerVersions();
+    const store = withOwnerVersions(await openSqliteStore(config.databaseUrl), ownerVersions);
     parts.store = store;
 
     let upstreamUrl: string;
@@ -142,6 +144,8 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       upstreamMode,
       publicUrl: () => publicUrl,
       keepAliveMs: options.keepAliveMs,
+      ownerVersions,
+      onCacheOutcome: metrics.observeResponseCache,
     });
     api = parts.api = handler;
     traffic = parts.traffic = new HttpTraffic(log.child({ component: 'http' }), metrics);

@@ -26,6 +26,7 @@ const EnvSchema = z
     MEDIA_URL_TTL_SECONDS: integer(1, 365 * 86400).default(86400),
     MEDIA_SIGNING_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
     GENERATE_RATE_LIMIT_PER_MINUTE: integer(1, 100_000).default(30),
+    RESPONSE_CACHE_ENTRIES: integer(0, 100_000).default(1000),
     SIMULATOR_PORT: integer(0, 65535).default(4010),
     SIMULATOR_JOB_SECONDS: z.coerce.number().positive().max(86400).default(30),
   })
@@ -61,6 +62,8 @@ export interface Config {
   mediaUrlTtlSeconds: number;
   mediaSigningSecret: string | null;
   generateRateLimitPerMinute: number;
+  /** Query responses kept for repeats within the same second (src/http/response-cache.ts); 0 turns the cache off. */
+  responseCacheEntries: number;
   simulatorPort: number;
   simulatorJobSeconds: number;
 }
@@ -102,6 +105,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     mediaUrlTtlSeconds: e.MEDIA_URL_TTL_SECONDS,
     mediaSigningSecret: e.MEDIA_SIGNING_SECRET ?? null,
     generateRateLimitPerMinute: e.GENERATE_RATE_LIMIT_PER_MINUTE,
+    responseCacheEntries: e.RESPONSE_CACHE_ENTRIES,
     simulatorPort: e.SIMULATOR_PORT,
     simulatorJobSeconds: e.SIMULATOR_JOB_SECONDS,
   };

@@ -12,6 +12,7 @@ import { createGraphQLHandler } from '../../src/http/graphql-handler.ts';
 import { createLogger } from '../../src/log.ts';
 import { ScenarioClient } from '../../src/scenario/client.ts';
 import { openSqliteStore } from '../../src/store/sqlite/open.ts';
+import { OwnerVersions } from '../../src/store/owner-versions.ts';
 import { gqlData } from '../lib/gql.ts';
 import { seedHistory } from '../lib/seed.ts';
 import type { Scenario } from './context.ts';
@@ -31,7 +32,7 @@ export const statements: Scenario = async (ctx) => {
   const seeded = await seedHistory(databaseUrl, 500);
   const log: string[] = [];
   const store = await openSqliteStore(databaseUrl, { logger: (sql) => log.push(sql) });
-  const config = loadConfig({ PORT: '0', DATABASE_URL: databaseUrl, MEDIA_DIR: join(dir, 'media'), LOG_LEVEL: 'silent', NODE_ENV: 'production' });
+  const config = loadConfig({ PORT: '0', DATABASE_URL: databaseUrl, MEDIA_DIR: join(dir, 'media'), LOG_LEVEL: 'silent', NODE_ENV: 'production', RESPONSE_CACHE_ENTRIES: '0' });
   const bus = new InProcessJobEventBus();
   const engine = new VideoJobEngine({
     store,
@@ -42,7 +43,17 @@ export const statements: Scenario = async (ctx) => {
     settings: engineSettingsFrom(config),
   });
   let url = '';
-  const handler = await createGraphQLHandler({ store, engine, bus, config, log: createLogger('silent'), upstreamMode: 'SIMULATED', publicUrl: () => url });
+  // The response cache is off: this counts what executing the query costs, which a repeat within a second skips.
+  const handler = await createGraphQLHandler({
+    store,
+    engine,
+    bus,
+    config,
+    log: createLogger('silent'),
+    upstreamMode: 'SIMULATED',
+    publicUrl: () => url,
+    ownerVersions: new OwnerVersions(),
+  });
   const server = createServer((req, res) => {
     if (!handler.handle(req, res)) res.writeHead(404).end();
   });

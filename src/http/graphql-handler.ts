@@ -3,6 +3,8 @@
 // Order of the checks on an HTTP operation: bearer header (401) → CSRF (production, 403) → body size (413) →
 // multipart only for uploadAudio (400) → parse with the token limit → validation with Armor's limits (400) →
 // token lookup in the database while the context is built (401) → resolvers. Batching is off.
+// JSON POSTs go through the response cache first (src/http/cached-queries.ts): a repeat of a successful query
+// within the same second is answered from there after the token lookup; anything else takes the path above.
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { getOperationAST } from 'graphql';
 import { createYoga, type Plugin, type YogaLogger } from 'graphql-yoga';
@@ -15,9 +17,11 @@ import { MEDIA_ROUTE_PREFIX, MediaSigner, resolveMediaSecret } from '../media/si
 import type { ApiServices, GraphQLContext } from '../schema/context.ts';
 import { schema } from '../schema/index.ts';
 import type { Store, User } from '../store/store.ts';
+import { createCachedQueryHandler, isCacheCandidate, useReuseTicket } from './cached-queries.ts';
 import { createContext } from './context.ts';
 import { useOperationLimits } from './limits.ts';
 import { authenticateRequest, useBearerAuth, useCsrfPrevention, useJsonBodyLimit, useUploadOnlyMultipart } from './request-guards.ts';
+import { ResponseCache, DEFAULT_RESPONSE_CACHE_LIMITS, type CacheOutcome, type OwnerVersionSource } from './response-cache.ts';
 import { attachGraphQLWs, type GraphQLWsServer } from './ws.ts';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -39,6 +43,9 @@ export interface GraphQLHandlerOptions {
   keepAliveMs?: number;
   /** graphql-ws: time a new connection has to send `connection_init` (default 3 s). */
   connectionInitWaitTimeoutMs?: number;
+  /** Versions of each user's data, moved by every write (src/store/owner-versions.ts); the response cache needs them. */
+  ownerVersions: OwnerVersionSource;
+  onCacheOutcome?: (outcome: CacheOutcome) => void;
 }
 
 export interface GraphQLHandler {
@@ -112,6 +119,7 @@ export async function createGraphQLHandler(options: GraphQLHandlerOptions): Prom
     maxRequestBodySize: MAX_MULTIPART_BODY_BYTES,
     plugins: [
       useOperationFields(),
+      useReuseTicket(),
       useBearerAuth(store, viewers),
       ...(production ? [useCsrfPrevention()] : []),
       useJsonBodyLimit(MAX_JSON_BODY_BYTES),
@@ -127,6 +135,21 @@ export async function createGraphQLHandler(options: GraphQLHandlerOptions): Prom
   });
 
   const serveMedia = createMediaHandler({ signer: services.media, mediaDir: config.mediaDir, log });
+  const cachedQueries =
+    config.responseCacheEntries > 0
+      ? createCachedQueryHandler({
+          yoga,
+          store,
+          log,
+          maxBodyBytes: MAX_JSON_BODY_BYTES,
+          cache: new ResponseCache(
+            options.ownerVersions,
+            { ...DEFAULT_RESPONSE_CACHE_LIMITS, maxEntries: config.responseCacheEntries },
+            Date.now,
+            options.onCacheOutcome,
+          ),
+        })
+      : null;
   let ws: GraphQLWsServer | null = null;
 
   return {
@@ -134,7 +157,15 @@ export async function createGraphQLHandler(options: GraphQLHandlerOptions): Prom
     handle(req, res) {
       const path = (req.url ?? '/').split('?', 1)[0]!;
       if (path === GRAPHQL_PATH) {
-        void yoga(req, res);
+        if (cachedQueries && isCacheCandidate(req, MAX_JSON_BODY_BYTES)) {
+          void cachedQueries(req, res).catch((error: unknown) => {
+            log.error({ err: error }, 'graphql request failed');
+            if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+            res.end();
+          });
+        } else {
+          void yoga(req, res);
+        }
         return true;
       }
       if (path.startsWith(MEDIA_ROUTE_PREFIX)) {

@@ -32,6 +32,7 @@ export const METRIC_NAMES = {
   webSockets: 'gateway_active_websockets',
   inFlight: 'gateway_http_requests_in_flight',
   httpDuration: 'gateway_http_request_duration_seconds',
+  responseCache: 'gateway_response_cache_requests_total',
 } as const;
 
 export class GatewayMetrics {
@@ -41,6 +42,7 @@ export class GatewayMetrics {
   private readonly pollLag: Histogram<string>;
   private readonly mirrorBytes: Counter<'kind'>;
   private readonly httpDuration: Histogram<'route' | 'operation_type' | 'status_code'>;
+  private readonly responseCache: Counter<'outcome'>;
 
   constructor(sources: MetricsSources, options: { onCollectError?: (error: unknown) => void } = {}) {
     const registers = [this.registry];
@@ -117,7 +119,17 @@ export class GatewayMetrics {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,
     });
+    this.responseCache = new Counter({
+      name: METRIC_NAMES.responseCache,
+      help: 'JSON POSTs to /graphql by response cache outcome: hit, shared (waited for an identical request executing), miss.',
+      labelNames: ['outcome'],
+      registers,
+    });
   }
+
+  observeResponseCache = (outcome: 'hit' | 'shared' | 'miss'): void => {
+    this.responseCache.inc({ outcome });
+  };
 
   /** The Scenario client's observer (src/scenario/client.ts). */
   observeUpstream = (event: { route: string; outcome: string; durationMs: number }): void => {

@@ -18,7 +18,8 @@ import { InProcessJobEventBus } from '../../src/events/job-event-bus.ts';
 import { createGraphQLHandler, type GraphQLHandler } from '../../src/http/graphql-handler.ts';
 import { createLogger } from '../../src/log.ts';
 import { ScenarioClient } from '../../src/scenario/client.ts';
-import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite/open.ts';
+import { openSqliteStore } from '../../src/store/sqlite/open.ts';
+import { OwnerVersions, withOwnerVersions } from '../../src/store/owner-versions.ts';
 import type { Store, User } from '../../src/store/store.ts';
 
 export interface GraphQLResponse<T = any> {
@@ -273,7 +274,9 @@ export class ApiOnly extends ApiClientBase {
   readonly dir = mkdtempSync(join(tmpdir(), 'api-only-'));
   readonly clock = new ManualClock();
   readonly statements: string[] = [];
-  store!: SqliteStore;
+  /** Every write through it moves its owner's version, as in the app, so cached responses never hide it. */
+  store!: Store;
+  readonly ownerVersions = new OwnerVersions();
   handler!: GraphQLHandler;
   private server!: Server;
   private baseUrl = '';
@@ -293,7 +296,10 @@ export class ApiOnly extends ApiClientBase {
       NODE_ENV: 'test',
       ...env,
     });
-    this.store = await openSqliteStore(config.databaseUrl, { now: this.clock.now, logger: (sql) => this.statements.push(sql) });
+    this.store = withOwnerVersions(
+      await openSqliteStore(config.databaseUrl, { now: this.clock.now, logger: (sql) => this.statements.push(sql) }),
+      this.ownerVersions,
+    );
     const log = createLogger('silent');
     const bus = new InProcessJobEventBus();
     const engine = new VideoJobEngine({
@@ -312,6 +318,7 @@ export class ApiOnly extends ApiClientBase {
       log,
       upstreamMode: 'SIMULATED',
       publicUrl: () => this.baseUrl,
+      ownerVersions: this.ownerVersions,
     });
     this.server = createServer((req, res) => {
       if (!this.handler.handle(req, res)) res.writeHead(404).end();

@@ -1,0 +1,137 @@
+// JSON POSTs to /graphql through the response cache (src/http/response-cache.ts), keyed on the token's hash, the
+// Accept header and the body. A stored response is given only after the token is looked up and still belongs to the
+// user it was made for. A miss runs yoga exactly as before (parse, Armor's limits, then the token lookup, so an
+// operation refused by the limits still costs no SQL) and keeps the response when it was a successful query.
+// Everything else (GET, multipart, SSE, no bearer header, bodies over the JSON limit) goes straight to yoga.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { getOperationAST } from 'graphql';
+import { isAsyncIterable, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { bearerToken, hashToken } from '../auth/tokens.ts';
+import { currentLogFields, type Logger } from '../log.ts';
+import type { Store } from '../store/store.ts';
+import type { GraphQLContext } from '../schema/context.ts';
+import type { CachedResponse, ProducedResponse, ResponseCache, Stamp } from './response-cache.ts';
+
+/** Passed in yoga's server context: a query stamps it as it starts and marks it reusable when it succeeds. */
+export interface ReuseTicket {
+  stamp: (ownerId: string) => Stamp;
+  started: Stamp | null;
+  reusable: boolean;
+}
+
+/** Marks a successful query's result as reusable by other requests; mutations and results with errors never are. */
+export function useReuseTicket(): Plugin {
+  return {
+    onExecute({ args }) {
+      const context = args.contextValue as Partial<GraphQLContext> & { reuseTicket?: ReuseTicket };
+      const ticket = context.reuseTicket;
+      if (!ticket || !context.viewer || getOperationAST(args.document, args.operationName)?.operation !== 'query') return;
+      // Before any resolver reads data: a write after this moves the version and the result is not kept.
+      ticket.started = ticket.stamp(context.viewer.id);
+      return {
+        onExecuteDone({ result }) {
+          ticket.reusable = !isAsyncIterable(result) && !result.errors?.length;
+        },
+      };
+    },
+  };
+}
+
+/** A request the cache can take: a JSON POST of known, acceptable length with a bearer header, not asking for a stream. */
+export function isCacheCandidate(req: IncomingMessage, maxBodyBytes: number): boolean {
+  if (req.method !== 'POST' || !req.headers.authorization) return false;
+  const mime = (req.headers['content-type'] ?? '').split(';', 1)[0]!.trim().toLowerCase();
+  if (mime !== 'application/json') return false;
+  const length = req.headers['content-length'];
+  if (!length || !/^\d{1,9}$/.test(length) || Number(length) === 0 || Number(length) > maxBodyBytes) return false;
+  const accept = req.headers.accept ?? '';
+  return !accept.includes('text/event-stream') && !accept.includes('multipart/mixed');
+}
+
+/** Longer values are not tokens (src/auth/tokens.ts refuses them): no hashing, no lookup. */
+const MAX_TOKEN_LENGTH = 200;
+
+export interface CachedQueryOptions {
+  // The server and user context types of yoga do not matter here.
+  yoga: YogaServerInstance<any, any>;
+  store: Store;
+  cache: ResponseCache;
+  maxBodyBytes: number;
+  log: Logger;
+}
+
+export function createCachedQueryHandler(options: CachedQueryOptions): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+  const { yoga, store, cache, maxBodyBytes, log } = options;
+
+  async function execute(req: IncomingMessage, res: ServerResponse): Promise<ProducedResponse> {
+    const ticket: ReuseTicket = { stamp: (ownerId) => cache.stamp(ownerId), started: null, reusable: false };
+    const response = await yoga.handleNodeRequestAndResponse(req, res, { req, res, reuseTicket: ticket });
+    const body = Buffer.from(await response.arrayBuffer());
+    const headers: Record<string, string> = {};
+    response.headers.forEach((value, name) => {
+      headers[name] = value;
+    });
+    headers['content-length'] = String(body.byteLength);
+    const fields = currentLogFields();
+    return {
+      response: { status: response.status, headers, body, logFields: { operationName: fields?.operationName, operationType: fields?.operationType } },
+      stamp: ticket.reusable && response.status === 200 ? ticket.started : null,
+    };
+  }
+
+  return async (req, res) => {
+    let body: string;
+    // As yoga's own debug line when it starts on a body: a trace of requests whose body is slow to come.
+    log.debug('reading the request body');
+    try {
+      body = await readBody(req, maxBodyBytes);
+    } catch {
+      res.destroy(); // the client went away mid-body: nobody to answer
+      return;
+    }
+    // yoga takes an already read body from `req.body` (as behind body-parsing middleware).
+    (req as IncomingMessage & { body?: string }).body = body;
+    const token = bearerToken(req.headers.authorization);
+    if (!token || token.length > MAX_TOKEN_LENGTH) {
+      await yoga(req, res); // 401, as for any request
+      return;
+    }
+    const tokenHash = hashToken(token);
+    const fields = currentLogFields();
+    // A stored response is given only to the user it was made for, looked up now (a revoked token gets 401 from yoga).
+    const authenticate = async () => {
+      const user = await store.findUserByTokenHash(tokenHash).catch(() => null);
+      if (user && fields) fields.userId = user.id;
+      return user?.id ?? null;
+    };
+    const key = `${tokenHash}\n${req.headers.accept ?? ''}\n${body}`;
+    const response = await cache.respond(key, () => execute(req, res), authenticate);
+    if (fields) Object.assign(fields, definedFields(response.logFields));
+    send(res, response);
+  };
+}
+
+function send(res: ServerResponse, response: CachedResponse): void {
+  if (res.headersSent || res.destroyed) return;
+  res.writeHead(response.status, response.headers).end(response.body);
+}
+
+function definedFields(fields: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
+}
+
+/** The whole body as text; rejects when the client goes away first or sends more than `limit` bytes. */
+function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.byteLength;
+      if (size > limit) req.destroy(new Error('request body over its declared length'));
+      else chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks, size).toString('utf8')));
+    req.on('error', reject);
+    req.on('close', () => reject(new Error('request closed before its body ended')));
+  });
+}
