@@ -14,13 +14,21 @@ export interface JobEventBus {
   listenerCount(): number;
 }
 
+/** The listeners of one job or owner. Its key is kept once here, not once per subscription. */
+class Listeners {
+  /** One entry per subscription: the same function subscribed twice is two entries. */
+  readonly entries = new Set<{ readonly listener: JobListener }>();
+  constructor(readonly key: string) {}
+}
+
 /**
  * Plain maps of listener sets rather than an EventEmitter: thousands of subscribers on one job are normal
  * here and must not trip the emitter's leak warning, and a throwing listener must not starve the others.
+ * Each subscription costs a small entry object and its unsubscribe function, nothing more.
  */
 export class InProcessJobEventBus implements JobEventBus {
-  private readonly byJob = new Map<string, Set<JobListener>>();
-  private readonly byOwner = new Map<string, Set<JobListener>>();
+  private readonly byJob = new Map<string, Listeners>();
+  private readonly byOwner = new Map<string, Listeners>();
   private count = 0;
 
   constructor(private readonly onListenerError: (error: unknown) => void = () => {}) {}
@@ -42,26 +50,25 @@ export class InProcessJobEventBus implements JobEventBus {
     return this.count;
   }
 
-  private add(map: Map<string, Set<JobListener>>, key: string, listener: JobListener): () => void {
+  private add(map: Map<string, Listeners>, key: string, listener: JobListener): () => void {
     let listeners = map.get(key);
-    if (!listeners) map.set(key, (listeners = new Set()));
-    // Wrap so the same function subscribed twice is two subscriptions.
-    const entry: JobListener = (job) => listener(job);
-    listeners.add(entry);
+    if (!listeners) map.set(key, (listeners = new Listeners(key)));
+    const entry = { listener };
+    listeners.entries.add(entry);
     this.count++;
-    let active = true;
-    return () => {
-      if (!active) return;
-      active = false;
-      this.count--;
-      listeners.delete(entry);
-      if (listeners.size === 0 && map.get(key) === listeners) map.delete(key);
-    };
+    return () => this.remove(map, listeners, entry);
   }
 
-  private deliver(listeners: Set<JobListener> | undefined, job: VideoJob): void {
+  private remove(map: Map<string, Listeners>, listeners: Listeners, entry: { readonly listener: JobListener }): void {
+    // Set.delete is false the second time: unsubscribing twice is harmless.
+    if (!listeners.entries.delete(entry)) return;
+    this.count--;
+    if (listeners.entries.size === 0 && map.get(listeners.key) === listeners) map.delete(listeners.key);
+  }
+
+  private deliver(listeners: Listeners | undefined, job: VideoJob): void {
     if (!listeners) return;
-    for (const listener of [...listeners]) {
+    for (const { listener } of [...listeners.entries]) {
       try {
         listener(job);
       } catch (error) {

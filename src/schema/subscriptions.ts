@@ -1,5 +1,6 @@
 // Subscription.jobUpdated and Subscription.videoJobsUpdated, over graphql-ws and SSE alike.
-import { clearAllDataLoaders } from '@pothos/plugin-dataloader';
+import { initContextCache } from '@pothos/core';
+import type { VideoJobFilter } from '../domain/job-filter.ts';
 import { ACTIVE_STATUSES, type VideoJob } from '../domain/video-job.ts';
 import { builder } from './builder.ts';
 import type { GraphQLContext } from './context.ts';
@@ -12,11 +13,47 @@ import { VideoJobFilterInput } from './video-jobs.ts';
 /** Most unfinished jobs read to seed videoJobsUpdated; far above MAX_ACTIVE_JOBS_PER_USER in practice. */
 const UNFINISHED_SNAPSHOT_LIMIT = 1000;
 
+/**
+ * Forgets what Pothos cached for this context (data loaders, scope-auth results): both live in WeakMaps keyed by the
+ * context's cache object, so a new cache object drops them all.
+ */
+function resetPothosCaches(context: GraphQLContext): void {
+  Object.assign(context, initContextCache());
+}
+
 /** A subscription keeps one context for its whole life: every message is resolved with fresh loaders and URLs. */
 function freshMessage(job: VideoJob, context: GraphQLContext): VideoJob {
-  clearAllDataLoaders(context);
+  resetPothosCaches(context);
   context.mediaUrlExpiry = null;
   return job;
+}
+
+// The streams are asked for their next item once the previous message is resolved and sent: from then on the
+// subscription waits, often for minutes, and the caches of the last message (~2 KB: a DataLoader, scope-auth's
+// request cache and their WeakMap entries) are dropped instead of being kept until the next message.
+class JobUpdates extends JobUpdateStream {
+  constructor(private readonly context: GraphQLContext) {
+    super();
+  }
+
+  override next(): Promise<IteratorResult<VideoJob>> {
+    resetPothosCaches(this.context);
+    return super.next();
+  }
+}
+
+class OwnerJobUpdates extends OwnerJobsStream {
+  constructor(
+    filter: VideoJobFilter | null,
+    private readonly context: GraphQLContext,
+  ) {
+    super(filter);
+  }
+
+  override next(): Promise<IteratorResult<VideoJob>> {
+    resetPothosCaches(this.context);
+    return super.next();
+  }
 }
 
 builder.subscriptionFields((t) => ({
@@ -28,7 +65,7 @@ builder.subscriptionFields((t) => ({
     subscribe: async (_root, { id }, context) => {
       const jobId = localId(id, 'VideoJob');
       if (jobId === null) throw notFound('No video job with this id');
-      const stream = new JobUpdateStream();
+      const stream = new JobUpdates(context);
       // Listen first, then read: a change committed in between is in the stream, not lost.
       stream.onClose(context.services.bus.subscribeToJob(jobId, (job) => stream.push(job)));
       try {
@@ -48,7 +85,7 @@ builder.subscriptionFields((t) => ({
     description: "Every change to any of the viewer's jobs that matches the filter.",
     args: { filter: t.arg({ type: VideoJobFilterInput }) },
     subscribe: async (_root, { filter }, context) => {
-      const stream = new OwnerJobsStream(filter ?? null);
+      const stream = new OwnerJobUpdates(filter ?? null, context);
       stream.onClose(context.services.bus.subscribeToOwner(context.viewer.id, (job) => stream.push(job)));
       try {
         const unfinished = await context.services.store.listJobs({
