@@ -6,6 +6,7 @@ import type { JobEventBus } from '../events/job-event-bus.ts';
 import type { Logger } from '../log.ts';
 import type { ScenarioApi } from '../scenario/types.ts';
 import type { Store, UpdateJobOptions } from '../store/store.ts';
+import type { RunProgress } from './run-progress.ts';
 import type { RunTimeHistory } from './run-time-history.ts';
 import type { UpstreamHealth } from './upstream-health.ts';
 
@@ -41,6 +42,8 @@ export interface EngineContext {
   log: Logger;
   settings: EngineSettings;
   history: RunTimeHistory;
+  /** What followed jobs' progress says about when they can finish (in memory). */
+  runs: RunProgress;
   health: UpstreamHealth;
   now(): number;
   random(): number;

@@ -19,6 +19,7 @@ import { mirrorAssets } from './mirror.ts';
 import { applyUpstreamJob, pollJobs } from './poll.ts';
 import { SlidingWindowRateLimiter } from './rate-limiter.ts';
 import { reconcileSubmit } from './reconcile.ts';
+import { RunProgress } from './run-progress.ts';
 import { RunTimeHistory } from './run-time-history.ts';
 import { submitJob } from './submit.ts';
 import { UpstreamHealth } from './upstream-health.ts';
@@ -87,6 +88,7 @@ export class VideoJobEngine {
       log: deps.log,
       settings: deps.settings,
       history: new RunTimeHistory(),
+      runs: new RunProgress(),
       health: new UpstreamHealth(now),
       now,
       random: deps.random ?? Math.random,

@@ -26,12 +26,14 @@ const READ_CONCURRENCY = 4;
 
 /** Milliseconds until the next poll of `job`, given how many polls it has had. */
 export function schedulePoll(ctx: EngineContext, job: VideoJob, pollsSoFar: number): number {
+  const now = ctx.now();
   const earliest = ctx.history.earliestFinishSeconds(job.size, job.durationSeconds);
   return nextPollDelay({
-    ageMs: ctx.now() - (job.submittedAt ?? ctx.now()),
+    ageMs: now - (job.submittedAt ?? now),
     minIntervalMs: ctx.settings.pollMinIntervalMs,
     maxIntervalMs: ctx.settings.pollMaxIntervalMs,
     earliestFinishMs: earliest === null ? null : earliest * 1000,
+    cannotFinishForMs: ctx.runs.cannotFinishForMs(job, job.upstreamStatus, now),
     stalled: job.stalled,
     pollsSoFar,
     random: ctx.random,
@@ -108,6 +110,7 @@ async function recordPollFailure(ctx: EngineContext, job: VideoJob, error: Scena
   if (error.kind === 'http' && error.status === 404) {
     const notFound = job.notFoundCount + 1;
     if (notFound >= LOST_AFTER_NOT_FOUND) {
+      ctx.runs.forget(job.id);
       await commitJobChange(ctx, job, {
         ...endingPatch(now, 'FAILED', {
           code: 'UPSTREAM_JOB_LOST',
@@ -141,6 +144,14 @@ export async function applyUpstreamJob(ctx: EngineContext, job: VideoJob, upstre
 
 /** The change that records what upstream says about `job`, and when to look next. */
 export function upstreamChange(ctx: EngineContext, job: VideoJob, upstream: UpstreamJob): Omit<PlannedChange, 'job'> {
+  ctx.runs.observe(job, upstream.status, upstream.progress, ctx.now());
+  const change = changeFor(ctx, job, upstream);
+  // Only a followed job's progress says anything; one that leaves polling (stored, ended) is forgotten.
+  if (change.patch.phase !== undefined) ctx.runs.forget(job.id);
+  return change;
+}
+
+function changeFor(ctx: EngineContext, job: VideoJob, upstream: UpstreamJob): Omit<PlannedChange, 'job'> {
   const now = ctx.now();
   const mapped = mapUpstreamStatus(upstream.status);
   const changed = upstream.status !== job.upstreamStatus || upstream.progress !== job.progress;
@@ -205,7 +216,7 @@ export function upstreamChange(ctx: EngineContext, job: VideoJob, upstream: Upst
   const lastChange = base.lastUpstreamChangeAt ?? submittedAt;
   const stalled = now - lastChange > STALL_AFTER_MS;
   const message = stalled && !job.stalled ? 'No upstream change for 30 minutes; polling slowly' : undefined;
-  const next = { ...job, status, stalled };
+  const next = { ...job, status, stalled, upstreamStatus: upstream.status };
   return { patch: { ...base, status, stalled, nextCheckAt: now + schedulePoll(ctx, next, 1) }, options: message ? { message } : {} };
 }
 
