@@ -2,7 +2,8 @@
 // Accept header and the body. A stored response is given only after the token is looked up and still belongs to the
 // user it was made for. A miss runs yoga exactly as before (parse, Armor's limits, then the token lookup, so an
 // operation refused by the limits still costs no SQL) and keeps the response when it was a successful query.
-// Everything else (GET, multipart, SSE, no bearer header, bodies over the JSON limit) goes straight to yoga.
+// Everything else (GET, multipart, SSE, no bearer header, bodies over the JSON limit) goes straight to yoga; a
+// stream yoga answers a JSON POST with (a subscription sent without an Accept header) is passed on, never kept.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { getOperationAST } from 'graphql';
 import { isAsyncIterable, type Plugin, type YogaServerInstance } from 'graphql-yoga';
@@ -66,11 +67,23 @@ export function createCachedQueryHandler(options: CachedQueryOptions): (req: Inc
   async function execute(req: IncomingMessage, res: ServerResponse): Promise<ProducedResponse> {
     const ticket: ReuseTicket = { stamp: (ownerId) => cache.stamp(ownerId), started: null, reusable: false };
     const response = await yoga.handleNodeRequestAndResponse(req, res, { req, res, reuseTicket: ticket });
-    const body = Buffer.from(await response.arrayBuffer());
     const headers: Record<string, string> = {};
     response.headers.forEach((value, name) => {
       headers[name] = value;
     });
+    if (!isSingleJson(response.headers.get('content-type') ?? undefined) && response.body) {
+      // A stream (a subscription asked for without an Accept header gets SSE): passed on as it comes, never kept.
+      res.writeHead(response.status, headers);
+      try {
+        for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) res.write(chunk);
+      } catch {
+        // the client went away, or the stream was cut at shutdown
+      } finally {
+        res.end();
+      }
+      return { response: { status: response.status, headers, body: Buffer.alloc(0), logFields: {} }, stamp: null };
+    }
+    const body = Buffer.from(await response.arrayBuffer());
     headers['content-length'] = String(body.byteLength);
     const fields = currentLogFields();
     return {
@@ -110,6 +123,8 @@ export function createCachedQueryHandler(options: CachedQueryOptions): (req: Inc
     send(res, response);
   };
 }
+
+const isSingleJson = (contentType: string | undefined) => /^application\/(graphql-response\+)?json\b/i.test(contentType ?? '');
 
 function send(res: ServerResponse, response: CachedResponse): void {
   if (res.headersSent || res.destroyed) return;
