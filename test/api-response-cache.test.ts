@@ -3,7 +3,7 @@
 // data older than the last write, a mutation's result, a result with errors, or anything after a token's revocation.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toGlobalId } from '../src/schema/global-id.ts';
-import { ApiOnly, FINISHED } from './helpers/api-harness.ts';
+import { ApiOnly, FINISHED, waitFor } from './helpers/api-harness.ts';
 
 let api: ApiOnly;
 beforeAll(async () => {
@@ -107,34 +107,61 @@ describe('response cache', () => {
     expect(counts(second!.statements)).toBe(counts(first!.statements));
   });
 
-  it('passes a stream on as it comes: a subscription POSTed without an Accept header gets its events', async () => {
+  it('passes a stream on as it comes, holds up no identical request, and ends the subscription when the client leaves', async () => {
     const job = await api.addJob('gina', { prompt: 'gina running' });
     const { token } = await api.login('gina');
-    const aborter = new AbortController();
-    const timer = setTimeout(() => aborter.abort(), 5_000);
-    try {
-      const res = await fetch(`${api.url}/graphql`, {
+    const bus = api.handler.services.bus;
+    const before = bus.listenerCount();
+    const subscribe = (signal: AbortSignal) =>
+      fetch(`${api.url}/graphql`, {
         method: 'POST',
-        signal: aborter.signal,
+        signal,
+        // No Accept header, as fetch and curl send by default: yoga answers a subscription with SSE.
         headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
         body: JSON.stringify({ query: 'subscription { videoJobsUpdated { prompt } }' }),
       });
-      expect(res.status).toBe(200);
-      expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
-      // The subscription is live once its headers are out: a change now arrives as an event.
-      api.handler.services.bus.publish((await api.store.updateJob(job.id, { progress: 0.25 }))!);
-      const reader = res.body!.getReader();
-      let text = '';
-      while (!text.includes('gina running')) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        text += Buffer.from(value).toString('utf8');
+    const aborter = new AbortController();
+    const timer = setTimeout(() => aborter.abort(), 5_000);
+    try {
+      const [first, second] = [await subscribe(aborter.signal), await subscribe(aborter.signal)];
+      for (const res of [first, second]) {
+        expect(res.status).toBe(200);
+        expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
       }
-      expect(text).toContain('gina running');
+      await waitFor(() => bus.listenerCount() === before + 2, 5_000, 'both subscriptions listening');
+      // A change now arrives as an event on each stream.
+      bus.publish((await api.store.updateJob(job.id, { progress: 0.25 }))!);
+      for (const res of [first, second]) {
+        const reader = res.body!.getReader();
+        let text = '';
+        while (!text.includes('gina running')) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          text += Buffer.from(value).toString('utf8');
+        }
+        expect(text).toContain('gina running');
+      }
     } finally {
       clearTimeout(timer);
       aborter.abort();
     }
+    await waitFor(() => bus.listenerCount() === before, 5_000, 'the subscriptions ended after the clients left');
+  });
+
+  it('keys responses on the Origin header too, so CORS headers always match the request', async () => {
+    const fromOrigin = (origin: string) => async () => {
+      const { token } = await api.login('alice');
+      const res = await fetch(`${api.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', origin, authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query: HISTORY }),
+      });
+      await res.text();
+      return res.headers.get('access-control-allow-origin');
+    };
+    const [a, b] = await inOneSecond([fromOrigin('https://a.example'), fromOrigin('https://b.example')]);
+    expect(a!.result).toBe('https://a.example');
+    expect(b!.result).toBe('https://b.example');
   });
 
   it('answers 401 to a token revoked after its response was stored', async () => {

@@ -128,5 +128,9 @@ describe('ResponseCache', () => {
     expect(h.cache.size()).toBe(1); // the earlier second's entries made room
     await h.cache.respond('d', h.query('alice', { bytes: 101 }), h.as('alice'));
     expect(h.cache.size()).toBe(1); // over maxBytes / 16: never kept
+
+    h.advance(1000);
+    await h.cache.respond('e', h.query('alice', { reusable: false }), h.as('alice'));
+    expect(h.cache.size()).toBe(0); // a new second frees the last one's entries, even when nothing new is kept
   });
 });

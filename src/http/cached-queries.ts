@@ -1,10 +1,13 @@
-// JSON POSTs to /graphql through the response cache (src/http/response-cache.ts), keyed on the token's hash, the
-// Accept header and the body. A stored response is given only after the token is looked up and still belongs to the
+// JSON POSTs to /graphql through the response cache (src/http/response-cache.ts), keyed on a hash of the token's
+// hash, the Accept and Origin headers (yoga's CORS headers follow the Origin) and the body. A stored response is given only after the token is looked up and still belongs to the
 // user it was made for. A miss runs yoga exactly as before (parse, Armor's limits, then the token lookup, so an
 // operation refused by the limits still costs no SQL) and keeps the response when it was a successful query.
 // Everything else (GET, multipart, SSE, no bearer header, bodies over the JSON limit) goes straight to yoga; a
 // stream yoga answers a JSON POST with (a subscription sent without an Accept header) is passed on, never kept.
+import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { getOperationAST } from 'graphql';
 import { isAsyncIterable, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { bearerToken, hashToken } from '../auth/tokens.ts';
@@ -38,9 +41,17 @@ export function useReuseTicket(): Plugin {
   };
 }
 
-/** A request the cache can take: a JSON POST of known, acceptable length with a bearer header, not asking for a stream. */
+/** Longer values are not tokens (src/auth/tokens.ts refuses them): no hashing, no lookup. */
+const MAX_TOKEN_LENGTH = 200;
+
+/**
+ * A request the cache can take: a JSON POST of known, acceptable length with a well-formed bearer header, not asking
+ * for a stream. A missing or malformed header goes to yoga, which answers 401 before reading the body.
+ */
 export function isCacheCandidate(req: IncomingMessage, maxBodyBytes: number): boolean {
-  if (req.method !== 'POST' || !req.headers.authorization) return false;
+  if (req.method !== 'POST') return false;
+  const token = bearerToken(req.headers.authorization);
+  if (!token || token.length > MAX_TOKEN_LENGTH) return false;
   const mime = (req.headers['content-type'] ?? '').split(';', 1)[0]!.trim().toLowerCase();
   if (mime !== 'application/json') return false;
   const length = req.headers['content-length'];
@@ -48,9 +59,6 @@ export function isCacheCandidate(req: IncomingMessage, maxBodyBytes: number): bo
   const accept = req.headers.accept ?? '';
   return !accept.includes('text/event-stream') && !accept.includes('multipart/mixed');
 }
-
-/** Longer values are not tokens (src/auth/tokens.ts refuses them): no hashing, no lookup. */
-const MAX_TOKEN_LENGTH = 200;
 
 export interface CachedQueryOptions {
   // The server and user context types of yoga do not matter here.
@@ -72,16 +80,10 @@ export function createCachedQueryHandler(options: CachedQueryOptions): (req: Inc
       headers[name] = value;
     });
     if (!isSingleJson(response.headers.get('content-type') ?? undefined) && response.body) {
-      // A stream (a subscription asked for without an Accept header gets SSE): passed on as it comes, never kept.
-      res.writeHead(response.status, headers);
-      try {
-        for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) res.write(chunk);
-      } catch {
-        // the client went away, or the stream was cut at shutdown
-      } finally {
-        res.end();
-      }
-      return { response: { status: response.status, headers, body: Buffer.alloc(0), logFields: {} }, stamp: null };
+      // A stream (a subscription asked for without an Accept header gets SSE): handed back at once, so that no
+      // identical request waits on it, and sent by `send` as it comes; never kept.
+      const stream = response.body as unknown as AsyncIterable<Uint8Array>;
+      return { response: { status: response.status, headers, body: Buffer.alloc(0), logFields: {}, stream }, stamp: null };
     }
     const body = Buffer.from(await response.arrayBuffer());
     headers['content-length'] = String(body.byteLength);
@@ -104,12 +106,8 @@ export function createCachedQueryHandler(options: CachedQueryOptions): (req: Inc
     }
     // yoga takes an already read body from `req.body` (as behind body-parsing middleware).
     (req as IncomingMessage & { body?: string }).body = body;
-    const token = bearerToken(req.headers.authorization);
-    if (!token || token.length > MAX_TOKEN_LENGTH) {
-      await yoga(req, res); // 401, as for any request
-      return;
-    }
-    const tokenHash = hashToken(token);
+    // isCacheCandidate checked its form.
+    const tokenHash = hashToken(bearerToken(req.headers.authorization)!);
     const fields = currentLogFields();
     // A stored response is given only to the user it was made for, looked up now (a revoked token gets 401 from yoga).
     const authenticate = async () => {
@@ -117,18 +115,29 @@ export function createCachedQueryHandler(options: CachedQueryOptions): (req: Inc
       if (user && fields) fields.userId = user.id;
       return user?.id ?? null;
     };
-    const key = `${tokenHash}\n${req.headers.accept ?? ''}\n${body}`;
+    // A digest rather than the body itself: the map holds 64 characters per key, whatever the body's size.
+    const key = createHash('sha256')
+      .update(`${tokenHash}\n${req.headers.accept ?? ''}\n${req.headers.origin ?? ''}\n`)
+      .update(body)
+      .digest('base64url');
     const response = await cache.respond(key, () => execute(req, res), authenticate);
     if (fields) Object.assign(fields, definedFields(response.logFields));
-    send(res, response);
+    await send(res, response);
   };
 }
 
 const isSingleJson = (contentType: string | undefined) => /^application\/(graphql-response\+)?json\b/i.test(contentType ?? '');
 
-function send(res: ServerResponse, response: CachedResponse): void {
+async function send(res: ServerResponse, response: CachedResponse): Promise<void> {
   if (res.headersSent || res.destroyed) return;
-  res.writeHead(response.status, response.headers).end(response.body);
+  if (!response.stream) {
+    res.writeHead(response.status, response.headers).end(response.body);
+    return;
+  }
+  res.writeHead(response.status, response.headers);
+  res.flushHeaders();
+  // pipeline honours backpressure and, when the client goes away, stops the source: the subscription ends.
+  await pipeline(Readable.from(response.stream, { objectMode: false }), res).catch(() => {});
 }
 
 function definedFields(fields: Record<string, unknown>): Record<string, unknown> {

@@ -13,6 +13,8 @@ export interface CachedResponse {
   body: Buffer;
   /** The request log's operation fields, so a hit is logged as the request that filled the entry was. */
   logFields: Record<string, unknown>;
+  /** A response sent as it comes (SSE) instead of `body`; such a response is never stamped, kept or shared. */
+  stream?: AsyncIterable<Uint8Array>;
 }
 
 /** Whose data a response shows, and the second and data version it was read at. */
@@ -50,6 +52,8 @@ export class ResponseCache {
   private readonly entries = new Map<string, Entry>();
   private readonly flights = new Map<string, Promise<ProducedResponse>>();
   private bytes = 0;
+  /** The second every entry belongs to: entries of any other second can never be given again. */
+  private entriesSecond: number | null = null;
 
   constructor(
     private readonly versions: OwnerVersionSource,
@@ -69,6 +73,7 @@ export class ResponseCache {
    * given only when `authenticate` (the credentials' user now, or null) names the user it was made for.
    */
   async respond(key: string, produce: () => Promise<ProducedResponse>, authenticate: () => Promise<string | null>): Promise<CachedResponse> {
+    this.forgetOtherSeconds(this.currentSecond());
     const entry = this.entries.get(key);
     if (entry && this.isCurrent(entry.stamp) && (await this.confirm(entry.stamp, authenticate))) {
       this.onOutcome('hit');
@@ -120,8 +125,8 @@ export class ResponseCache {
   private store(key: string, entry: Entry): void {
     const size = entry.response.body.byteLength;
     if (size > this.limits.maxBytes / 16) return;
+    this.forgetOtherSeconds(entry.stamp.second);
     this.remove(key);
-    if (this.full(size)) this.dropOtherSeconds(entry.stamp.second);
     if (this.full(size)) return;
     this.entries.set(key, entry);
     this.bytes += size;
@@ -131,9 +136,12 @@ export class ResponseCache {
     return this.entries.size >= this.limits.maxEntries || this.bytes + adding > this.limits.maxBytes;
   }
 
-  /** Entries of any other second can never be served again (even if the clock stepped back). */
-  private dropOtherSeconds(second: number): void {
-    for (const [key, entry] of this.entries) if (entry.stamp.second !== second) this.remove(key);
+  /** Memory holds one second's entries at most: the others can never be given again (even if the clock stepped back). */
+  private forgetOtherSeconds(second: number): void {
+    if (this.entriesSecond === second) return;
+    this.entries.clear();
+    this.bytes = 0;
+    this.entriesSecond = second;
   }
 
   private remove(key: string): void {
