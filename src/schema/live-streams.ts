@@ -10,6 +10,7 @@ abstract class LiveStream implements AsyncIterableIterator<VideoJob> {
   private closed = false;
   // Ten thousand idle streams are normal: one cleanup (the usual case) is kept without an array.
   private cleanups: (() => void) | Array<() => void> | null = null;
+  private beforePull: (() => void) | null = null;
 
   /** Runs once when the stream ends, however it ends. */
   onClose(cleanup: () => void): void {
@@ -17,6 +18,11 @@ abstract class LiveStream implements AsyncIterableIterator<VideoJob> {
     else if (this.cleanups === null) this.cleanups = cleanup;
     else if (typeof this.cleanups === 'function') this.cleanups = [this.cleanups, cleanup];
     else this.cleanups.push(cleanup);
+  }
+
+  /** Runs each time the consumer asks for the next item, i.e. once it is done with the previous one. */
+  onPull(hook: () => void): void {
+    this.beforePull = hook;
   }
 
   /** The next item to deliver, or null while there is none yet; `finished` is true after the last one. */
@@ -35,6 +41,7 @@ abstract class LiveStream implements AsyncIterableIterator<VideoJob> {
   }
 
   next(): Promise<IteratorResult<VideoJob>> {
+    this.beforePull?.();
     if (this.closed || this.finished) return this.return();
     const item = this.take();
     if (item) return Promise.resolve({ value: item, done: false });

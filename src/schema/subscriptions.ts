@@ -1,6 +1,5 @@
 // Subscription.jobUpdated and Subscription.videoJobsUpdated, over graphql-ws and SSE alike.
 import { initContextCache } from '@pothos/core';
-import type { VideoJobFilter } from '../domain/job-filter.ts';
 import { ACTIVE_STATUSES, type VideoJob } from '../domain/video-job.ts';
 import { builder } from './builder.ts';
 import type { GraphQLContext } from './context.ts';
@@ -28,32 +27,13 @@ function freshMessage(job: VideoJob, context: GraphQLContext): VideoJob {
   return job;
 }
 
-// The streams are asked for their next item once the previous message is resolved and sent: from then on the
-// subscription waits, often for minutes, and the caches of the last message (~2 KB: a DataLoader, scope-auth's
-// request cache and their WeakMap entries) are dropped instead of being kept until the next message.
-class JobUpdates extends JobUpdateStream {
-  constructor(private readonly context: GraphQLContext) {
-    super();
-  }
-
-  override next(): Promise<IteratorResult<VideoJob>> {
-    resetPothosCaches(this.context);
-    return super.next();
-  }
-}
-
-class OwnerJobUpdates extends OwnerJobsStream {
-  constructor(
-    filter: VideoJobFilter | null,
-    private readonly context: GraphQLContext,
-  ) {
-    super(filter);
-  }
-
-  override next(): Promise<IteratorResult<VideoJob>> {
-    resetPothosCaches(this.context);
-    return super.next();
-  }
+/**
+ * The streams are asked for their next item once the previous message is resolved and sent: from then on the
+ * subscription waits, often for minutes, and the caches of the last message (~2 KB: a DataLoader, scope-auth's
+ * request cache and their WeakMap entries) are dropped instead of being kept until the next message.
+ */
+function releaseCachesWhileWaiting(stream: JobUpdateStream | OwnerJobsStream, context: GraphQLContext): void {
+  stream.onPull(() => resetPothosCaches(context));
 }
 
 builder.subscriptionFields((t) => ({
@@ -65,7 +45,8 @@ builder.subscriptionFields((t) => ({
     subscribe: async (_root, { id }, context) => {
       const jobId = localId(id, 'VideoJob');
       if (jobId === null) throw notFound('No video job with this id');
-      const stream = new JobUpdates(context);
+      const stream = new JobUpdateStream();
+      releaseCachesWhileWaiting(stream, context);
       // Listen first, then read: a change committed in between is in the stream, not lost.
       stream.onClose(context.services.bus.subscribeToJob(jobId, (job) => stream.push(job)));
       try {
@@ -85,7 +66,8 @@ builder.subscriptionFields((t) => ({
     description: "Every change to any of the viewer's jobs that matches the filter.",
     args: { filter: t.arg({ type: VideoJobFilterInput }) },
     subscribe: async (_root, { filter }, context) => {
-      const stream = new OwnerJobUpdates(filter ?? null, context);
+      const stream = new OwnerJobsStream(filter ?? null);
+      releaseCachesWhileWaiting(stream, context);
       stream.onClose(context.services.bus.subscribeToOwner(context.viewer.id, (job) => stream.push(job)));
       try {
         const unfinished = await context.services.store.listJobs({
