@@ -3,6 +3,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Store, User } from '../store/store.ts';
 
 const TOKEN_PREFIX = 'vgt_';
+/** Longer values are not tokens (ours are 47 characters): they are refused without hashing or a lookup. */
+export const MAX_TOKEN_LENGTH = 200;
 
 export function generateToken(): string {
   return TOKEN_PREFIX + randomBytes(32).toString('base64url');
@@ -22,7 +24,7 @@ export async function createTokenFor(store: Store, userName: string): Promise<{ 
 
 /** The user a bearer token belongs to, or null for a missing, unknown or revoked token. */
 export async function authenticateToken(store: Store, token: string | null | undefined): Promise<User | null> {
-  if (!token || token.length > 200) return null;
+  if (!token || token.length > MAX_TOKEN_LENGTH) return null;
   return store.findUserByTokenHash(hashToken(token));
 }
 

@@ -10,7 +10,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { getOperationAST } from 'graphql';
 import { isAsyncIterable, type Plugin, type YogaServerInstance } from 'graphql-yoga';
-import { bearerToken, hashToken } from '../auth/tokens.ts';
+import { bearerToken, hashToken, MAX_TOKEN_LENGTH } from '../auth/tokens.ts';
 import { currentLogFields, type Logger } from '../log.ts';
 import type { Store } from '../store/store.ts';
 import type { GraphQLContext } from '../schema/context.ts';
@@ -41,23 +41,21 @@ export function useReuseTicket(): Plugin {
   };
 }
 
-/** Longer values are not tokens (src/auth/tokens.ts refuses them): no hashing, no lookup. */
-const MAX_TOKEN_LENGTH = 200;
-
 /**
- * A request the cache can take: a JSON POST of known, acceptable length with a well-formed bearer header, not asking
- * for a stream. A missing or malformed header goes to yoga, which answers 401 before reading the body.
+ * The bearer token of a request the cache can take, or null: a JSON POST of known, acceptable length with a
+ * well-formed bearer header, not asking for a stream. A missing or malformed header goes to yoga, which answers 401
+ * before reading the body.
  */
-export function isCacheCandidate(req: IncomingMessage, maxBodyBytes: number): boolean {
-  if (req.method !== 'POST') return false;
+export function cacheableRequestToken(req: IncomingMessage, maxBodyBytes: number): string | null {
+  if (req.method !== 'POST') return null;
   const token = bearerToken(req.headers.authorization);
-  if (!token || token.length > MAX_TOKEN_LENGTH) return false;
+  if (!token || token.length > MAX_TOKEN_LENGTH) return null;
   const mime = (req.headers['content-type'] ?? '').split(';', 1)[0]!.trim().toLowerCase();
-  if (mime !== 'application/json') return false;
+  if (mime !== 'application/json') return null;
   const length = req.headers['content-length'];
-  if (!length || !/^\d{1,9}$/.test(length) || Number(length) === 0 || Number(length) > maxBodyBytes) return false;
+  if (!length || !/^\d{1,9}$/.test(length) || Number(length) === 0 || Number(length) > maxBodyBytes) return null;
   const accept = req.headers.accept ?? '';
-  return !accept.includes('text/event-stream') && !accept.includes('multipart/mixed');
+  return accept.includes('text/event-stream') || accept.includes('multipart/mixed') ? null : token;
 }
 
 export interface CachedQueryOptions {
@@ -69,7 +67,9 @@ export interface CachedQueryOptions {
   log: Logger;
 }
 
-export function createCachedQueryHandler(options: CachedQueryOptions): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+export function createCachedQueryHandler(
+  options: CachedQueryOptions,
+): (req: IncomingMessage, res: ServerResponse, token: string) => Promise<void> {
   const { yoga, store, cache, maxBodyBytes, log } = options;
 
   async function execute(req: IncomingMessage, res: ServerResponse): Promise<ProducedResponse> {
@@ -94,7 +94,7 @@ export function createCachedQueryHandler(options: CachedQueryOptions): (req: Inc
     };
   }
 
-  return async (req, res) => {
+  return async (req, res, token) => {
     let body: string;
     // As yoga's own debug line when it starts on a body: a trace of requests whose body is slow to come.
     log.debug('reading the request body');
@@ -106,8 +106,7 @@ export function createCachedQueryHandler(options: CachedQueryOptions): (req: Inc
     }
     // yoga takes an already read body from `req.body` (as behind body-parsing middleware).
     (req as IncomingMessage & { body?: string }).body = body;
-    // isCacheCandidate checked its form.
-    const tokenHash = hashToken(bearerToken(req.headers.authorization)!);
+    const tokenHash = hashToken(token);
     const fields = currentLogFields();
     // A stored response is given only to the user it was made for, looked up now (a revoked token gets 401 from yoga).
     const authenticate = async () => {

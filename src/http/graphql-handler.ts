@@ -17,7 +17,7 @@ import { MEDIA_ROUTE_PREFIX, MediaSigner, resolveMediaSecret } from '../media/si
 import type { ApiServices, GraphQLContext } from '../schema/context.ts';
 import { schema } from '../schema/index.ts';
 import type { Store, User } from '../store/store.ts';
-import { createCachedQueryHandler, isCacheCandidate, useReuseTicket } from './cached-queries.ts';
+import { cacheableRequestToken, createCachedQueryHandler, useReuseTicket } from './cached-queries.ts';
 import { createContext } from './context.ts';
 import { useOperationLimits } from './limits.ts';
 import { authenticateRequest, useBearerAuth, useCsrfPrevention, useJsonBodyLimit, useUploadOnlyMultipart } from './request-guards.ts';
@@ -157,8 +157,9 @@ export async function createGraphQLHandler(options: GraphQLHandlerOptions): Prom
     handle(req, res) {
       const path = (req.url ?? '/').split('?', 1)[0]!;
       if (path === GRAPHQL_PATH) {
-        if (cachedQueries && isCacheCandidate(req, MAX_JSON_BODY_BYTES)) {
-          void cachedQueries(req, res).catch((error: unknown) => {
+        const token = cachedQueries ? cacheableRequestToken(req, MAX_JSON_BODY_BYTES) : null;
+        if (cachedQueries && token) {
+          void cachedQueries(req, res, token).catch((error: unknown) => {
             log.error({ err: error }, 'graphql request failed');
             if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
             res.end();

@@ -4,13 +4,11 @@
 // operation refused by the limits costs no SQL; multipart uploads are the exception (checked before their body is read).
 import { Kind, parse, type OperationDefinitionNode } from 'graphql';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
-import { authenticateToken, bearerToken } from '../auth/tokens.ts';
+import { authenticateToken, bearerToken, MAX_TOKEN_LENGTH } from '../auth/tokens.ts';
 import { currentLogFields } from '../log.ts';
 import type { Store, User } from '../store/store.ts';
 
 export const UNAUTHENTICATED_MESSAGE = 'Authentication required: send the header "Authorization: Bearer <token>"';
-/** Longer values are not tokens (src/auth/tokens.ts refuses them too): no hashing, no lookup. */
-const MAX_TOKEN_LENGTH = 200;
 
 export function unauthenticatedError() {
   return createGraphQLError(UNAUTHENTICATED_MESSAGE, {
