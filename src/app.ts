@@ -13,8 +13,7 @@ import { GatewayMetrics } from './metrics/metrics.ts';
 import { MeteredScenario } from './metrics/metered-scenario.ts';
 import { ScenarioClient } from './scenario/client.ts';
 import { createSimulator, type Simulator } from './simulator/server.ts';
-import { openSqliteStore } from './store/sqlite/open.ts';
-import { OwnerVersions, withOwnerVersions } from './store/owner-versions.ts';
+import { openStore } from './store/open.ts';
 import type { Store } from './store/store.ts';
 import { bootstrapLocalUser } from './auth/tokens.ts';
 import { createGraphQLHandler, type GraphQLHandler } from './http/graphql-handler.ts';
@@ -86,8 +85,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
   async function start(): Promise<RunningApp> {
     if (running) return running;
     await mkdir(config.mediaDir, { recursive: true });
-    const ownerVersions = new OwnerVersions();
-    const store = withOwnerVersions(await openSqliteStore(config.databaseUrl), ownerVersions);
+    const store = await openStore(config.databaseUrl, { instanceId: config.instanceId, exclusive: true });
     parts.store = store;
 
     let upstreamUrl: string;
@@ -144,7 +142,6 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       upstreamMode,
       publicUrl: () => publicUrl,
       keepAliveMs: options.keepAliveMs,
-      ownerVersions,
       onCacheOutcome: metrics.observeResponseCache,
     });
     api = parts.api = handler;

@@ -1,8 +1,10 @@
 // Every environment variable of CONTRACT.md §2, parsed and validated in one place.
+import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 
 const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const nonEmpty = z.string().trim().min(1);
+const simulatorJobSeconds = z.coerce.number().positive().max(86400).default(30);
 
 const EnvSchema = z
   .object({
@@ -10,8 +12,16 @@ const EnvSchema = z
     HOST: nonEmpty.default('127.0.0.1'),
     PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
     DATABASE_URL: nonEmpty
-      .refine((v) => !/^postgres(ql)?:/.test(v), 'the Postgres store does not exist yet; use a file: URL or a path')
+      .refine(
+        (v) => /^(postgres(ql)?|file):/i.test(v) || !/^[a-z][a-z0-9+.-]*:\/\//i.test(v),
+        'must be a postgres:// URL, a file: URL or a path',
+      )
       .default('file:./data/gateway.db'),
+    REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+    INSTANCE_ID: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "must be 1-64 letters, digits, '.', '_' or '-'")
+      .optional(),
     MEDIA_DIR: nonEmpty.default('./data/media'),
     SCENARIO_API_URL: z.url({ protocol: /^https?$/ }).default('https://api.cloud.scenario.com/v1'),
     SCENARIO_SDK_API_KEY: nonEmpty.optional(),
@@ -27,8 +37,7 @@ const EnvSchema = z
     MEDIA_SIGNING_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
     GENERATE_RATE_LIMIT_PER_MINUTE: integer(1, 100_000).default(30),
     RESPONSE_CACHE_ENTRIES: integer(0, 100_000).default(1000),
-    SIMULATOR_PORT: integer(0, 65535).default(4010),
-    SIMULATOR_JOB_SECONDS: z.coerce.number().positive().max(86400).default(30),
+    SIMULATOR_JOB_SECONDS: simulatorJobSeconds,
   })
   .superRefine((env, ctx) => {
     if (env.POLL_MIN_INTERVAL_MS > env.POLL_MAX_INTERVAL_MS) {
@@ -48,12 +57,15 @@ export interface Config {
   /** Without a trailing slash; null ⇒ derived from the listening port (PORT=0). */
   publicUrl: string | null;
   databaseUrl: string;
+  /** null ⇒ one replica: events and rate limits stay in the process. */
+  redisUrl: string | null;
+  /** This replica's name in leases, logs and metrics. */
+  instanceId: string;
   mediaDir: string;
   nodeEnv: 'development' | 'production' | 'test';
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
   /** null ⇒ simulator mode. */
   scenario: { apiUrl: string; apiKey: string; apiSecret: string } | null;
-  scenarioApiUrl: string;
   modelId: string;
   pollMinIntervalMs: number;
   pollMaxIntervalMs: number;
@@ -64,7 +76,6 @@ export interface Config {
   generateRateLimitPerMinute: number;
   /** Query responses kept for repeats within the same second (src/http/response-cache.ts); 0 turns the cache off. */
   responseCacheEntries: number;
-  simulatorPort: number;
   simulatorJobSeconds: number;
 }
 
@@ -89,6 +100,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     host: e.HOST,
     publicUrl: e.PUBLIC_URL ? e.PUBLIC_URL.replace(/\/+$/, '') : port === 0 ? null : `http://localhost:${port}`,
     databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL ?? null,
+    instanceId: e.INSTANCE_ID ?? `gw-${randomBytes(4).toString('hex')}`,
     mediaDir: e.MEDIA_DIR,
     nodeEnv: e.NODE_ENV,
     logLevel: e.LOG_LEVEL,
@@ -96,7 +109,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       e.SCENARIO_SDK_API_KEY && e.SCENARIO_SDK_API_SECRET
         ? { apiUrl: e.SCENARIO_API_URL, apiKey: e.SCENARIO_SDK_API_KEY, apiSecret: e.SCENARIO_SDK_API_SECRET }
         : null,
-    scenarioApiUrl: e.SCENARIO_API_URL,
     modelId: e.SCENARIO_MODEL_ID,
     pollMinIntervalMs: e.POLL_MIN_INTERVAL_MS,
     pollMaxIntervalMs: e.POLL_MAX_INTERVAL_MS,
@@ -106,7 +118,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     mediaSigningSecret: e.MEDIA_SIGNING_SECRET ?? null,
     generateRateLimitPerMinute: e.GENERATE_RATE_LIMIT_PER_MINUTE,
     responseCacheEntries: e.RESPONSE_CACHE_ENTRIES,
-    simulatorPort: e.SIMULATOR_PORT,
     simulatorJobSeconds: e.SIMULATOR_JOB_SECONDS,
   };
+}
+
+/** `npm run simulator`'s own variables (CONTRACT §1): the port, and the job length shared with the gateway's in-process simulator. */
+export function loadSimulatorConfig(env: Record<string, string | undefined> = process.env): { port: number; jobSeconds: number } {
+  const schema = z.object({ SIMULATOR_PORT: integer(0, 65535).default(4010), SIMULATOR_JOB_SECONDS: simulatorJobSeconds });
+  const parsed = schema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== '')));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(`invalid configuration: ${String(issue.path[0])} ${issue.message}`);
+  }
+  return { port: parsed.data.SIMULATOR_PORT, jobSeconds: parsed.data.SIMULATOR_JOB_SECONDS };
 }

@@ -15,6 +15,7 @@ try {
 
 // Loaded only once the configuration is known to be good: a bad variable fails fast, before the database opens.
 const { buildApp } = await import('./app.ts');
+const { DatabaseInUseError } = await import('./store/store.ts');
 const app = buildApp(config);
 const { log } = app;
 
@@ -52,7 +53,16 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-const running = await app.start();
+let running: Awaited<ReturnType<typeof app.start>>;
+try {
+  running = await app.start();
+} catch (error) {
+  // A refusal the operator must act on is one line, as a bad variable is; anything else is logged as a crash.
+  if (!(error instanceof DatabaseInUseError)) throw error;
+  process.stderr.write(`${error.message}\n`);
+  await app.stop();
+  process.exit(1);
+}
 if (running.bootstrapToken) {
   // Once, on stderr and outside the JSON log stream, like Jupyter's startup link. The logs never carry it.
   const link = `${running.publicUrl}/?token=${encodeURIComponent(running.bootstrapToken)}`;

@@ -1,13 +1,13 @@
 // The iterators behind the subscriptions, driven by hand: races between the bus and the row read, out-of-order
 // versions, completion, and cleanup however the stream ends.
 import { describe, expect, it } from 'vitest';
-import type { JobStatus, VideoJob } from '../src/domain/video-job.ts';
+import type { JobStatus, JobView } from '../src/domain/video-job.ts';
 import { JobUpdateStream, OwnerJobsStream } from '../src/schema/live-streams.ts';
 
-const job = (version: number, status: JobStatus = 'QUEUED', extra: Partial<VideoJob> = {}): VideoJob =>
-  ({ id: 'job-1', ownerId: 'u1', version, status, prompt: 'a fox', negativePrompt: null, size: 'LANDSCAPE_720P', durationSeconds: 5, audioId: null, createdAt: 1, ...extra }) as VideoJob;
+const job = (version: number, status: JobStatus = 'QUEUED', extra: Partial<JobView> = {}): JobView =>
+  ({ id: 'job-1', ownerId: 'u1', version, status, prompt: 'a fox', negativePrompt: null, size: 'LANDSCAPE_720P', durationSeconds: 5, audioId: null, createdAt: 1, ...extra }) as JobView;
 
-async function drain(stream: AsyncIterator<VideoJob>, max = 20): Promise<number[]> {
+async function drain(stream: AsyncIterator<JobView>, max = 20): Promise<number[]> {
   const versions: number[] = [];
   for (let i = 0; i < max; i++) {
     const { value, done } = await stream.next();

@@ -22,9 +22,13 @@ describe('configuration', () => {
       mediaUrlTtlSeconds: 86400,
       mediaSigningSecret: null,
       generateRateLimitPerMinute: 30,
-      simulatorPort: 4010,
       simulatorJobSeconds: 30,
+      redisUrl: null,
     });
+    expect(config.instanceId).toMatch(/^gw-[0-9a-f]{8}$/);
+    expect(loadConfig({}).instanceId).not.toBe(config.instanceId);
+    expect(loadConfig({ INSTANCE_ID: 'web-2' }).instanceId).toBe('web-2');
+    expect(loadConfig({ DATABASE_URL: 'postgres://postgres@db:5432/gateway' }).databaseUrl).toBe('postgres://postgres@db:5432/gateway');
   });
 
   it('derives the public URL from a free port, and takes both credentials together', () => {
@@ -42,7 +46,9 @@ describe('configuration', () => {
     [{ POLL_MIN_INTERVAL_MS: '30000' }, 'POLL_MIN_INTERVAL_MS'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     [{ UPSTREAM_MAX_IN_FLIGHT: '0' }, 'UPSTREAM_MAX_IN_FLIGHT'],
-    [{ DATABASE_URL: 'postgres://db/gateway' }, 'DATABASE_URL'],
+    [{ DATABASE_URL: 'mysql://db/gateway' }, 'DATABASE_URL'],
+    [{ REDIS_URL: 'http://127.0.0.1:6379' }, 'REDIS_URL'],
+    [{ INSTANCE_ID: 'two words' }, 'INSTANCE_ID'],
     [{ MEDIA_SIGNING_SECRET: 'short' }, 'MEDIA_SIGNING_SECRET'],
     [{ NODE_ENV: 'staging' }, 'NODE_ENV'],
   ])('refuses %o naming %s', (env, variable) => {

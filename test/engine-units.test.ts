@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { normalizeGenerateRequest } from '../src/domain/generate-request.ts';
-import { sameRequest, type VideoJob } from '../src/domain/video-job.ts';
-import { admissionOrder } from '../src/engine/admission.ts';
+import { sameRequest, type JobView, type VideoJob } from '../src/domain/video-job.ts';
+import { admissionOrder } from '../src/domain/admission.ts';
 import { backoffDelay } from '../src/engine/backoff.ts';
 import { nextPollDelay, STALLED_POLL_INTERVAL_MS } from '../src/engine/poll-schedule.ts';
 import { SlidingWindowRateLimiter } from '../src/engine/rate-limiter.ts';
@@ -149,17 +149,17 @@ describe('rate limiter', () => {
 });
 
 describe('job event bus', () => {
-  it('delivers to job and owner listeners, isolates a throwing listener, and unsubscribes', () => {
+  it('delivers to job and owner listeners, isolates a throwing listener, and unsubscribes', async () => {
     const errors: unknown[] = [];
     const bus = new InProcessJobEventBus((e) => errors.push(e));
     const seen: string[] = [];
-    const offJob = bus.subscribeToJob('j1', (j) => seen.push(`job:${j.version}`));
-    bus.subscribeToJob('j1', () => {
+    const offJob = await bus.subscribeToJob('j1', (j) => seen.push(`job:${j.version}`));
+    await bus.subscribeToJob('j1', () => {
       throw new Error('boom');
     });
-    const offOwner = bus.subscribeToOwner('A', (j) => seen.push(`owner:${j.id}`));
-    bus.publish({ id: 'j1', ownerId: 'A', version: 2 } as VideoJob);
-    bus.publish({ id: 'j2', ownerId: 'B', version: 1 } as VideoJob);
+    const offOwner = await bus.subscribeToOwner('A', (j) => seen.push(`owner:${j.id}`));
+    await bus.publish({ id: 'j1', ownerId: 'A', version: 2 } as JobView);
+    await bus.publish({ id: 'j2', ownerId: 'B', version: 1 } as JobView);
     expect(seen).toEqual(['job:2', 'owner:j1']);
     expect(errors).toHaveLength(1);
     offJob();
@@ -168,11 +168,11 @@ describe('job event bus', () => {
     expect(bus.listenerCount()).toBe(1);
   });
 
-  it('holds thousands of listeners on one job without warnings', () => {
+  it('holds thousands of listeners on one job without warnings', async () => {
     const bus = new InProcessJobEventBus();
     let delivered = 0;
-    const offs = Array.from({ length: 5000 }, () => bus.subscribeToJob('j', () => delivered++));
-    bus.publish({ id: 'j', ownerId: 'A', version: 1 } as VideoJob);
+    const offs = await Promise.all(Array.from({ length: 5000 }, () => bus.subscribeToJob('j', () => delivered++)));
+    await bus.publish({ id: 'j', ownerId: 'A', version: 1 } as JobView);
     expect(delivered).toBe(5000);
     offs.forEach((off) => off());
     expect(bus.listenerCount()).toBe(0);

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { JobEvent, VideoJob } from '../src/domain/video-job.ts';
+import type { JobEvent, JobView, VideoJob } from '../src/domain/video-job.ts';
 import { createJob, startHarness, userId, waitFor, waitForTerminal, type Harness } from './helpers/engine-harness.ts';
 
 let h: Harness;
@@ -35,8 +35,8 @@ describe('job lifecycle', () => {
     const created = await createJob(h, alice, 'a lighthouse at dusk', { size: 'PORTRAIT_720P', durationSeconds: 10 });
     expect(created).toMatchObject({ status: 'PENDING', version: 1, seedDrawn: true });
 
-    const seen: VideoJob[] = [];
-    h.bus.subscribeToJob(created.id, (job) => seen.push(job));
+    const seen: JobView[] = [];
+    await h.bus.subscribeToJob(created.id, (job) => seen.push(job));
     const done = await waitForTerminal(h, created.id);
     expect(done.status).toBe('SUCCEEDED');
     expect(done).toMatchObject({ progress: 1, upstreamStatus: 'success', error: null, queuePosition: null });
@@ -234,7 +234,7 @@ describe('admission', () => {
     const a = [await createJob(h, alice, 'a1'), await createJob(h, alice, 'a2'), await createJob(h, alice, 'a3')];
     const b = [await createJob(h, bob, 'b1')];
     const positions: Array<number | null> = [];
-    h.bus.subscribeToJob(a[2]!.id, (job) => positions.push(job.queuePosition));
+    await h.bus.subscribeToJob(a[2]!.id, (job) => positions.push(job.queuePosition));
     await h.engine.start();
     await waitFor(() => h.store.getJob(a[2]!.id), (j) => j!.queuePosition !== null, 5000, 'queue positions');
     const all = [...a, ...b];

@@ -2,20 +2,30 @@
 // credentials still belong to the user it was made for), single flight for identical requests, and its limits.
 import { describe, expect, it } from 'vitest';
 import { ResponseCache, type CacheOutcome, type CachedResponse, type ProducedResponse } from '../src/http/response-cache.ts';
-import { OwnerVersions } from '../src/store/owner-versions.ts';
+
+/** The owners' data versions as the database would report them on authentication. */
+class DataVersions {
+  private readonly versions = new Map<string, number>();
+  current(ownerId: string): number {
+    return this.versions.get(ownerId) ?? 0;
+  }
+  bump(ownerId: string): void {
+    this.versions.set(ownerId, this.current(ownerId) + 1);
+  }
+}
 
 function harness(limits = { maxEntries: 100, maxBytes: 1024 * 1024 }) {
   let now = 1_700_000_000_000; // the start of a second
-  const versions = new OwnerVersions();
+  const versions = new DataVersions();
   const outcomes: CacheOutcome[] = [];
-  const cache = new ResponseCache(versions, limits, () => now, (outcome) => outcomes.push(outcome));
+  const cache = new ResponseCache(limits, () => now, (outcome) => outcomes.push(outcome));
   let produced = 0;
   /** Executes "a query of `owner`": stamped as it starts, reusable unless told otherwise. */
   const query =
     (owner: string, options: { reusable?: boolean; during?: () => void; bytes?: number } = {}) =>
     async (): Promise<ProducedResponse> => {
       produced += 1;
-      const stamp = cache.stamp(owner);
+      const stamp = cache.stamp(owner, versions.current(owner));
       await new Promise((r) => setTimeout(r, 5));
       options.during?.();
       const response: CachedResponse = {
@@ -26,7 +36,7 @@ function harness(limits = { maxEntries: 100, maxBytes: 1024 * 1024 }) {
       };
       return { response, stamp: options.reusable === false ? null : stamp };
     };
-  const as = (owner: string | null) => async () => owner;
+  const as = (owner: string | null) => async () => (owner === null ? null : { ownerId: owner, version: versions.current(owner) });
   return {
     cache,
     versions,

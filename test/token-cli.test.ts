@@ -2,7 +2,11 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { authenticateToken, bootstrapLocalUser, hashToken } from '../src/auth/tokens.ts';
+import { Authenticator } from '../src/auth/authenticator.ts';
+import { bootstrapLocalUser, hashToken } from '../src/auth/tokens.ts';
+import type { Store } from '../src/store/store.ts';
+
+const userOf = async (store: Store, token: string) => (await new Authenticator(store).authenticate(token))?.user ?? null;
 import { openSqliteStore } from '../src/store/sqlite/open.ts';
 import { runTsx } from './helpers/run-cli.ts';
 
@@ -28,8 +32,8 @@ describe('npm run token', () => {
 
     const store = await openSqliteStore(env.DATABASE_URL);
     try {
-      expect((await authenticateToken(store, token))?.name).toBe('alice');
-      expect(await authenticateToken(store, `${token}x`)).toBeNull();
+      expect((await userOf(store, token))?.name).toBe('alice');
+      expect(await userOf(store, `${token}x`)).toBeNull();
     } finally {
       await store.close();
     }
@@ -40,7 +44,7 @@ describe('npm run token', () => {
 
     const after = await openSqliteStore(env.DATABASE_URL);
     try {
-      expect(await authenticateToken(after, token)).toBeNull();
+      expect(await userOf(after, token)).toBeNull();
     } finally {
       await after.close();
     }
@@ -72,7 +76,7 @@ describe('first start', () => {
     try {
       const token = await bootstrapLocalUser(store);
       expect(token).not.toBeNull();
-      expect((await authenticateToken(store, token))?.name).toBe('local');
+      expect((await userOf(store, token!))?.name).toBe('local');
       expect(await bootstrapLocalUser(store)).toBeNull();
     } finally {
       await store.close();

@@ -76,6 +76,9 @@ export async function seedHistory(databaseUrl: string, jobs: number, userName = 
           upstreamSucceededAt: succeededAt,
           upstreamAssetIds: [`asset_seed${i}`],
           mirrorAttempts: 0,
+          revision: 12,
+          leaseOwner: null,
+          leaseExpiresAt: null,
         });
         const event = (seq: number, at: number, status: JobEvent['status'], upstreamStatus: string | null, progress: number, message: string | null) =>
           eventRows.push({ jobId: id, seq, at, status, upstreamStatus, progress, message });

@@ -12,7 +12,6 @@ import { createGraphQLHandler } from '../../src/http/graphql-handler.ts';
 import { createLogger } from '../../src/log.ts';
 import { ScenarioClient } from '../../src/scenario/client.ts';
 import { openSqliteStore } from '../../src/store/sqlite/open.ts';
-import { OwnerVersions } from '../../src/store/owner-versions.ts';
 import { gqlData } from '../lib/gql.ts';
 import { seedHistory } from '../lib/seed.ts';
 import type { Scenario } from './context.ts';
@@ -52,7 +51,6 @@ export const statements: Scenario = async (ctx) => {
     log: createLogger('silent'),
     upstreamMode: 'SIMULATED',
     publicUrl: () => url,
-    ownerVersions: new OwnerVersions(),
   });
   const server = createServer((req, res) => {
     if (!handler.handle(req, res)) res.writeHead(404).end();

@@ -22,12 +22,6 @@ export async function createTokenFor(store: Store, userName: string): Promise<{ 
   return { user, token };
 }
 
-/** The user a bearer token belongs to, or null for a missing, unknown or revoked token. */
-export async function authenticateToken(store: Store, token: string | null | undefined): Promise<User | null> {
-  if (!token || token.length > MAX_TOKEN_LENGTH) return null;
-  return store.findUserByTokenHash(hashToken(token));
-}
-
 /** Extracts the token from an `Authorization: Bearer …` value. */
 export function bearerToken(header: string | null | undefined): string | null {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');

@@ -1,7 +1,7 @@
 // `npm run token -- create <name> | revoke <name> | list`. For `create`, the token is the only line on stdout.
 import { createTokenFor } from '../auth/tokens.ts';
 import { ConfigError, loadConfig } from '../config.ts';
-import { openSqliteStore } from '../store/sqlite/open.ts';
+import { openStore } from '../store/open.ts';
 
 const USAGE = 'usage: npm run token -- create <name> | revoke <name> | list';
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
@@ -13,7 +13,7 @@ async function main(args: string[]): Promise<number> {
     return fail(`${USAGE}\n<name>: 1-64 letters, digits, '.', '_', '@' or '-'`);
   }
   const config = loadConfig();
-  const store = await openSqliteStore(config.databaseUrl);
+  const store = await openStore(config.databaseUrl);
   try {
     if (command === 'create') {
       const { token } = await createTokenFor(store, name!);

@@ -1,4 +1,4 @@
-import type { JobStatus, VideoJob, VideoSize } from './video-job.ts';
+import type { JobStatus, JobView, VideoSize } from './video-job.ts';
 
 export interface VideoJobFilter {
   status?: JobStatus[] | null;
@@ -14,7 +14,7 @@ export interface VideoJobFilter {
 export type VideoJobOrder = 'CREATED_AT_DESC' | 'CREATED_AT_ASC' | 'UPDATED_AT_DESC';
 
 /** The same predicate as the store's SQL filter, for live updates that never touch the database. */
-export function matchesFilter(job: VideoJob, filter: VideoJobFilter | null | undefined): boolean {
+export function matchesFilter(job: JobView, filter: VideoJobFilter | null | undefined): boolean {
   if (!filter) return true;
   if (filter.status?.length && !filter.status.includes(job.status)) return false;
   if (filter.size?.length && !filter.size.includes(job.size)) return false;

@@ -66,6 +66,11 @@ export interface JobError {
  */
 export type EnginePhase = 'waiting' | 'submitting' | 'polling' | 'mirroring' | 'done';
 
+/** Jobs holding an upstream slot (with waiting jobs leased for their submit, CONTRACT §9). */
+export const IN_FLIGHT_PHASES: readonly EnginePhase[] = ['submitting', 'polling'];
+/** Every phase but `done`, spelled out so that a phase index serves the query (`!=` cannot use it). */
+export const UNFINISHED_PHASES: readonly EnginePhase[] = ['waiting', 'submitting', 'polling', 'mirroring'];
+
 export interface VideoJob extends VideoJobParams {
   id: string;
   ownerId: string;
@@ -103,12 +108,56 @@ export interface VideoJob extends VideoJobParams {
   upstreamSucceededAt: number | null;
   upstreamAssetIds: string[];
   mirrorAttempts: number;
+  // The store's own columns.
+  /** Moves on every write, visible or not: what compare-and-set compares (`version` counts visible changes only). */
+  revision: number;
+  /** The replica working on the job now (an engine step's lease), and until when by the database's clock. */
+  leaseOwner: string | null;
+  leaseExpiresAt: number | null;
+}
+
+/** What clients can see of a job, and what the event bus carries: no scheduling state, no raw upstream payload. */
+export const JOB_VIEW_FIELDS = [
+  'id',
+  'ownerId',
+  'version',
+  'status',
+  'phase',
+  'upstreamStatus',
+  'upstreamJobId',
+  'progress',
+  'queuePosition',
+  'idempotencyKey',
+  'error',
+  'creativeUnitsCost',
+  'createdAt',
+  'updatedAt',
+  'submittedAt',
+  'completedAt',
+  'prompt',
+  'negativePrompt',
+  'size',
+  'durationSeconds',
+  'enablePromptExpansion',
+  'seed',
+  'seedDrawn',
+  'audioId',
+] as const satisfies ReadonlyArray<keyof VideoJob>;
+export type JobView = Pick<VideoJob, (typeof JOB_VIEW_FIELDS)[number]>;
+
+export function jobView(job: JobView): JobView {
+  return Object.fromEntries(JOB_VIEW_FIELDS.map((field) => [field, job[field]])) as unknown as JobView;
 }
 
 export type NewVideoJob = Pick<VideoJob, 'id' | 'ownerId' | 'idempotencyKey'> & VideoJobParams;
 
-/** The fields a change of a job may set; the store adds version + 1 and updatedAt. */
-export type VideoJobPatch = Partial<Omit<VideoJob, 'id' | 'ownerId' | 'version' | 'createdAt' | 'updatedAt' | keyof VideoJobParams>>;
+/** The fields a change of a job may set; src/domain/job-change.ts adds the counters and updatedAt. */
+export type VideoJobPatch = Partial<
+  Omit<
+    VideoJob,
+    'id' | 'ownerId' | 'idempotencyKey' | 'version' | 'revision' | 'createdAt' | 'updatedAt' | 'leaseOwner' | 'leaseExpiresAt' | keyof VideoJobParams
+  >
+>;
 
 export interface JobEvent {
   jobId: string;

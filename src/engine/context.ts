@@ -1,11 +1,12 @@
-// What every engine step needs, and the one way a step changes a job: a compare-and-set update that is
-// published on the event bus when a client-visible field changed.
+// What every engine step needs, and the one way a step changes a job: a compare-and-set update (on the revision,
+// fenced by the lease) that is published on the event bus when it moved the version.
 import type { Config } from '../config.ts';
-import type { JobError, VideoJob, VideoJobPatch } from '../domain/video-job.ts';
+import type { JobChangeExtras } from '../domain/job-change.ts';
+import { jobView, type JobError, type VideoJob, type VideoJobPatch } from '../domain/video-job.ts';
 import type { JobEventBus } from '../events/job-event-bus.ts';
 import type { Logger } from '../log.ts';
 import type { ScenarioApi } from '../scenario/types.ts';
-import type { Store, UpdateJobOptions } from '../store/store.ts';
+import type { Store } from '../store/store.ts';
 import type { RunProgress } from './run-progress.ts';
 import type { RunTimeHistory } from './run-time-history.ts';
 import type { UpstreamHealth } from './upstream-health.ts';
@@ -54,29 +55,13 @@ export function endingPatch(now: number, status: 'SUCCEEDED' | 'FAILED' | 'CANCE
   return { status, error, phase: 'done', completedAt: now, nextCheckAt: null, queuePosition: null };
 }
 
-const PUBLIC_FIELDS = [
-  'status',
-  'upstreamStatus',
-  'upstreamJobId',
-  'progress',
-  'queuePosition',
-  'error',
-  'creativeUnitsCost',
-  'submittedAt',
-  'completedAt',
-] as const satisfies ReadonlyArray<keyof VideoJob>;
-
-function changesPublicFields(before: VideoJob, after: VideoJob): boolean {
-  // Only `error` is an object; the rest compare as they are.
-  return PUBLIC_FIELDS.some((field) =>
-    field === 'error' ? JSON.stringify(before.error) !== JSON.stringify(after.error) : before[field] !== after[field],
-  );
-}
-
-function publishIfVisible(ctx: EngineContext, before: VideoJob, updated: VideoJob | null, options: Omit<UpdateJobOptions, 'ifVersion'>): void {
-  if (updated && (changesPublicFields(before, updated) || options.videoAssets?.length || options.message)) {
-    ctx.bus.publish(updated);
-  }
+/** A change that moved the version is one clients can see (src/domain/job-change.ts decides): it goes on the bus. */
+async function publishIfVisible(ctx: EngineContext, before: VideoJob, updated: VideoJob | null): Promise<void> {
+  if (!updated || updated.version === before.version) return;
+  await ctx.bus.publish(jobView(updated)).catch((error: unknown) => {
+    // Subscribers on this replica have it; the others catch up when the bus is back (they re-read the rows).
+    ctx.log.warn({ err: error, jobId: updated.id }, 'job change not published to other replicas');
+  });
 }
 
 /**
@@ -87,10 +72,10 @@ export async function commitJobChange(
   ctx: EngineContext,
   job: VideoJob,
   patch: VideoJobPatch,
-  options: Omit<UpdateJobOptions, 'ifVersion'> = {},
+  options: JobChangeExtras = {},
 ): Promise<VideoJob | null> {
-  const updated = await ctx.store.updateJob(job.id, patch, { ...options, ifVersion: job.version });
-  publishIfVisible(ctx, job, updated, options);
+  const updated = await ctx.store.updateJob(job.id, patch, { ...options, ifRevision: job.revision });
+  await publishIfVisible(ctx, job, updated);
   return updated;
 }
 
@@ -98,7 +83,7 @@ export async function commitJobChange(
 export interface PlannedChange {
   job: VideoJob;
   patch: VideoJobPatch;
-  options?: Omit<UpdateJobOptions, 'ifVersion'>;
+  options?: JobChangeExtras;
 }
 
 /**
@@ -107,27 +92,30 @@ export interface PlannedChange {
  */
 export async function commitJobChanges(ctx: EngineContext, changes: readonly PlannedChange[]): Promise<Array<VideoJob | null>> {
   const updated = await ctx.store.updateJobs(
-    changes.map(({ job, patch, options }) => ({ id: job.id, patch, options: { ...options, ifVersion: job.version } })),
+    changes.map(({ job, patch, options }) => ({ id: job.id, patch, options: { ...options, ifRevision: job.revision } })),
   );
-  changes.forEach((change, index) => publishIfVisible(ctx, change.job, updated[index] ?? null, change.options ?? {}));
+  await Promise.all(changes.map((change, index) => publishIfVisible(ctx, change.job, updated[index] ?? null)));
   return updated;
 }
 
 /**
- * For results that must not be lost (an upstream job id that costs money): re-reads and re-applies on a
- * version conflict, a bounded number of times.
+ * For results that must not be lost (an upstream job id that costs money): re-reads and re-applies on a revision
+ * conflict, a bounded number of times, as long as the job is still in the phase the step worked on. A job that moved
+ * on (another replica took it over after this one's lease lapsed, and settled it) is left as that replica left it.
  */
 export async function commitJobChangeSurely(
   ctx: EngineContext,
   job: VideoJob,
   patch: VideoJobPatch,
-  options: Omit<UpdateJobOptions, 'ifVersion'> = {},
-): Promise<VideoJob> {
+  options: JobChangeExtras = {},
+): Promise<VideoJob | null> {
   let current: VideoJob | null = job;
-  for (let attempt = 0; attempt < 5 && current; attempt++) {
+  for (let attempt = 0; attempt < 5 && current?.phase === job.phase; attempt++) {
     const updated = await commitJobChange(ctx, current, patch, options);
     if (updated) return updated;
     current = await ctx.store.getJob(job.id);
   }
-  throw new Error(`could not record a change of job ${job.id}`);
+  if (current?.phase === job.phase) throw new Error(`could not record a change of job ${job.id}`);
+  ctx.log.warn({ jobId: job.id, phase: current?.phase ?? null }, 'job moved on meanwhile; change dropped');
+  return null;
 }

@@ -7,17 +7,16 @@ import { join } from 'node:path';
 import type { FieldError, GenerateVideoRequest } from '../domain/generate-request.ts';
 import { normalizeGenerateRequest } from '../domain/generate-request.ts';
 import { newTimeOrderedId } from '../domain/ids.ts';
-import { isTerminal, sameRequest, WAN_T2V, type VideoJob } from '../domain/video-job.ts';
+import { isTerminal, jobView, sameRequest, WAN_T2V, type JobView, type VideoJob } from '../domain/video-job.ts';
 import type { JobEventBus } from '../events/job-event-bus.ts';
 import type { Logger } from '../log.ts';
 import { ScenarioError, type ScenarioApi } from '../scenario/types.ts';
 import type { Store } from '../store/store.ts';
-import { admissionOrder } from './admission.ts';
 import { storeAudio, type StoreAudioOutcome } from './audio-import.ts';
-import { commitJobChange, endingPatch, type EngineContext, type EngineSettings } from './context.ts';
+import { commitJobChange, commitJobChanges, endingPatch, type EngineContext, type EngineSettings } from './context.ts';
 import { mirrorAssets } from './mirror.ts';
 import { applyUpstreamJob, pollJobs } from './poll.ts';
-import { SlidingWindowRateLimiter } from './rate-limiter.ts';
+import { InProcessRateLimiter, type GenerateRateLimiter } from './rate-limiter.ts';
 import { reconcileSubmit } from './reconcile.ts';
 import { RunProgress } from './run-progress.ts';
 import { RunTimeHistory } from './run-time-history.ts';
@@ -36,6 +35,8 @@ export interface EngineDependencies {
   random?: () => number;
   /** Told how late (ms after its nextCheckAt) each due job's poll starts, for the poll-lag metric. */
   onPollLag?: (lagMs: number) => void;
+  /** The per-user generate limit; in this process unless replicas share one (Redis). */
+  rateLimiter?: GenerateRateLimiter;
 }
 
 export type CreateJobOutcome =
@@ -55,7 +56,6 @@ export type CancelOutcome =
 
 export type DeleteOutcome = { kind: 'deleted'; jobId: string } | { kind: 'notFound' } | { kind: 'notTerminal'; job: VideoJob };
 
-const MAX_DUE_PER_TICK = 200;
 /** Followed jobs one poll round may answer (as many as its list pages can show). */
 const MAX_FOLLOWED_PER_ROUND = 2_000;
 const MAX_PARALLEL = { poll: 2, mirror: 4, reconcile: 2 } as const;
@@ -63,16 +63,19 @@ const MAX_PARALLEL = { poll: 2, mirror: 4, reconcile: 2 } as const;
 const STOP_GRACE_MS = 8_000;
 const UNEXPECTED_ERROR_RETRY_MS = 30_000;
 const QUOTA_RETRY_WITHOUT_HISTORY_SECONDS = 60;
+/** Leases of running steps are renewed this often: three renewals fit in one lease (DEFAULT_LEASE_MS). */
+const LEASE_RENEW_MS = 3_000;
 
 export class VideoJobEngine {
   private readonly ctx: EngineContext;
   private readonly tickMs: number;
   private readonly onPollLag: ((lagMs: number) => void) | undefined;
-  private readonly rateLimiter: SlidingWindowRateLimiter;
+  private readonly rateLimiter: GenerateRateLimiter;
+  /** Jobs this replica's running steps hold leases on. */
   private readonly busy = new Set<string>();
+  private renewTimer: NodeJS.Timeout | null = null;
   private readonly tasks = new Set<Promise<void>>();
   private readonly activeSteps = { poll: 0, mirror: 0, reconcile: 0, submit: 0 };
-  private lastServedOwner: string | null = null;
   private running = false;
   private loopDone: Promise<void> = Promise.resolve();
   private wakeSleeper: (() => void) | null = null;
@@ -95,11 +98,7 @@ export class VideoJobEngine {
     };
     this.tickMs = deps.tickMs ?? 250;
     this.onPollLag = deps.onPollLag;
-    this.rateLimiter = new SlidingWindowRateLimiter(deps.settings.generateRateLimitPerMinute);
-  }
-
-  get settings(): EngineSettings {
-    return this.ctx.settings;
+    this.rateLimiter = deps.rateLimiter ?? new InProcessRateLimiter(deps.settings.generateRateLimitPerMinute);
   }
 
   /** Loads the run-time history, brings every unfinished job back into the schedule, and starts the loop. */
@@ -110,6 +109,7 @@ export class VideoJobEngine {
     this.ctx.log.info({ resumed }, 'job engine started');
     this.running = true;
     this.loopDone = this.loop();
+    this.renewTimer = setInterval(() => void this.renewLeases(), LEASE_RENEW_MS);
   }
 
   async stop(): Promise<void> {
@@ -119,6 +119,8 @@ export class VideoJobEngine {
     await this.loopDone;
     const grace = new Promise<void>((resolve) => setTimeout(resolve, STOP_GRACE_MS).unref());
     await Promise.race([Promise.allSettled([...this.tasks]), grace]);
+    clearInterval(this.renewTimer!);
+    // Steps cut short keep their leases only until they expire: another replica (or the next start) takes over then.
     this.ctx.log.info({ unfinishedSteps: this.tasks.size }, 'job engine stopped');
   }
 
@@ -139,8 +141,8 @@ export class VideoJobEngine {
       if (existing) return this.repeatedKey(existing, params);
     }
     const now = this.ctx.now();
-    // Taken before the first await, so concurrent requests cannot all pass the check; given back unless a job is created.
-    const retryAfterSeconds = this.rateLimiter.tryAcquire(ownerId, now);
+    // Recorded by the check itself, so concurrent requests cannot all pass it; given back unless a job is created.
+    const retryAfterSeconds = await this.rateLimiter.tryAcquire(ownerId, now);
     if (retryAfterSeconds > 0) return { kind: 'rateLimited', retryAfterSeconds };
     let created = false;
     try {
@@ -160,12 +162,14 @@ export class VideoJobEngine {
         return { kind: 'quota', limit: this.ctx.settings.maxActiveJobsPerUser, retryAfterSeconds: await this.soonestFinish(ownerId) };
       }
       created = true;
-      this.ctx.bus.publish(result.job);
+      await this.ctx.bus.publish(jobView(result.job)).catch((error: unknown) => {
+        this.ctx.log.warn({ err: error, jobId: result.job.id }, 'new job not published to other replicas');
+      });
       this.ctx.log.info({ jobId: result.job.id, userId: ownerId }, 'job accepted');
       this.wake();
       return { kind: 'created', job: result.job };
     } finally {
-      if (!created) this.rateLimiter.release(ownerId, now);
+      if (!created) await this.rateLimiter.release(ownerId, now);
     }
   }
 
@@ -249,7 +253,7 @@ export class VideoJobEngine {
   }
 
   /** Computed when read, from the gateway's own history of similar jobs; null when unknown or terminal. */
-  etaSeconds(job: VideoJob): number | null {
+  etaSeconds(job: JobView): number | null {
     if (isTerminal(job.status)) return null;
     if (job.phase === 'mirroring') return 5;
     const median = this.ctx.history.medianSeconds(job.size, job.durationSeconds);
@@ -257,11 +261,6 @@ export class VideoJobEngine {
     if (job.submittedAt !== null) return Math.max(1, Math.round(median - (this.ctx.now() - job.submittedAt) / 1000));
     const rounds = Math.ceil((job.queuePosition ?? 1) / this.ctx.settings.upstreamMaxInFlight);
     return Math.round(median * (rounds + 1));
-  }
-
-  /** The upstream refusal that currently blocks new jobs, if any. */
-  upstreamRefusal(): string | null {
-    return this.ctx.health.current()?.message ?? null;
   }
 
   private async ownedJob(ownerId: string, jobId: string): Promise<VideoJob | null> {
@@ -311,61 +310,51 @@ export class VideoJobEngine {
     });
   }
 
-  /** Submits as many waiting jobs as free slots allow, round-robin across owners, and renumbers the queue. */
+  /**
+   * Submits as many waiting jobs as the gateway-wide free slots allow, round-robin across owners (the store counts,
+   * orders and leases them in one locked transaction), and renumbers the rest of the queue.
+   */
   private async admitWaitingJobs(): Promise<void> {
-    const waiting = await this.ctx.store.listWaitingJobs();
-    if (waiting.length === 0) return;
-    const now = this.ctx.now();
-    // A submit task counts until it ends, even after its intent write made it count in the store too.
-    let slots = this.ctx.settings.upstreamMaxInFlight - (await this.ctx.store.countInFlight()) - this.activeSteps.submit;
-    const order = admissionOrder(waiting, this.lastServedOwner);
-    const queued: VideoJob[] = [];
-    for (const job of order) {
-      if (slots > 0 && !this.busy.has(job.id) && (job.nextCheckAt ?? 0) <= now) {
-        slots--;
-        this.lastServedOwner = job.ownerId;
-        this.runStep('submit', job, () => submitJob(this.ctx, job).then(() => undefined));
-      } else if (!this.busy.has(job.id)) {
-        queued.push(job);
-      }
-    }
-    for (const [index, job] of queued.entries()) {
-      if (job.queuePosition !== index + 1) await commitJobChange(this.ctx, job, { queuePosition: index + 1 });
-    }
+    const { admitted, queue } = await this.ctx.store.claimAdmissions(this.ctx.settings.upstreamMaxInFlight);
+    for (const job of admitted) this.runStep('submit', job, () => submitJob(this.ctx, job).then(() => undefined));
+    const renumbered = queue.flatMap((job, index) => (job.queuePosition === index + 1 ? [] : [{ job, patch: { queuePosition: index + 1 } }]));
+    if (renumbered.length > 0) await commitJobChanges(this.ctx, renumbered);
   }
 
   private async startDueSteps(): Promise<void> {
     const now = this.ctx.now();
-    const due = (await this.ctx.store.listDueJobs(now, MAX_DUE_PER_TICK)).filter((job) => !this.busy.has(job.id));
-    if (due.some((job) => job.phase === 'polling') && this.activeSteps.poll < MAX_PARALLEL.poll) {
-      // Every followed job, due or not, may be answered by the same round of list calls.
-      const followed = (await this.ctx.store.listDueJobs(Number.MAX_SAFE_INTEGER, MAX_FOLLOWED_PER_ROUND)).filter(
-        (job) => job.phase === 'polling' && !this.busy.has(job.id),
-      );
-      const polling = followed.filter((job) => (job.nextCheckAt ?? 0) <= now);
-      const others = followed.filter((job) => (job.nextCheckAt ?? 0) > now);
-      for (const job of polling) this.onPollLag?.(now - (job.nextCheckAt ?? now));
-      this.runBatch('poll', followed, () => pollJobs(this.ctx, polling, others));
+    const free = (kind: keyof typeof MAX_PARALLEL) => MAX_PARALLEL[kind] - this.activeSteps[kind];
+    for (const job of await this.ctx.store.claimDueJobs({ phases: ['mirroring'], dueBy: now, limit: free('mirror') })) {
+      this.runStep('mirror', job, () => mirrorAssets(this.ctx, job));
     }
-    for (const job of due) {
-      if (job.phase === 'mirroring' && this.activeSteps.mirror < MAX_PARALLEL.mirror) {
-        this.runStep('mirror', job, () => mirrorAssets(this.ctx, job));
-      } else if (job.phase === 'submitting' && this.activeSteps.reconcile < MAX_PARALLEL.reconcile) {
-        this.runStep('reconcile', job, () => reconcileSubmit(this.ctx, job));
-      }
+    for (const job of await this.ctx.store.claimDueJobs({ phases: ['submitting'], dueBy: now, limit: free('reconcile') })) {
+      this.runStep('reconcile', job, () => reconcileSubmit(this.ctx, job));
     }
+    if (free('poll') <= 0) return;
+    const polling = await this.ctx.store.claimDueJobs({ phases: ['polling'], dueBy: now, limit: MAX_FOLLOWED_PER_ROUND });
+    if (polling.length === 0) return;
+    // Every other followed job no replica is polling now may be answered by the same round of list calls.
+    const others = await this.ctx.store.claimDueJobs({
+      phases: ['polling'],
+      dueBy: Number.MAX_SAFE_INTEGER,
+      limit: MAX_FOLLOWED_PER_ROUND - polling.length,
+    });
+    for (const job of polling) this.onPollLag?.(now - (job.nextCheckAt ?? now));
+    this.runBatch('poll', [...polling, ...others], () => pollJobs(this.ctx, polling, others));
   }
 
   private runStep(kind: keyof VideoJobEngine['activeSteps'], job: VideoJob, step: () => Promise<void>): void {
     this.runBatch(kind, [job], step);
   }
 
-  /** Runs a step in the background, keeping its jobs out of other steps until it ends. */
+  /** Runs a step in the background on jobs it holds leases on (renewed meanwhile), and gives the leases up after. */
   private runBatch(kind: keyof VideoJobEngine['activeSteps'], jobs: VideoJob[], step: () => Promise<void>): void {
     for (const job of jobs) this.busy.add(job.id);
     this.activeSteps[kind]++;
     const task = step()
       .catch((error: unknown) => this.deferAfterUnexpectedError(kind, jobs, error))
+      .then(() => this.ctx.store.releaseLeases(jobs.map((job) => job.id)))
+      .catch((error: unknown) => this.ctx.log.warn({ err: error, step: kind }, 'leases not released; they expire on their own'))
       .finally(() => {
         for (const job of jobs) this.busy.delete(job.id);
         this.activeSteps[kind]--;
@@ -376,10 +365,24 @@ export class VideoJobEngine {
     this.tasks.add(task);
   }
 
+  /** Keeps the leases of running steps alive; a lease found lost means another replica took the job over. */
+  private async renewLeases(): Promise<void> {
+    const held = [...this.busy];
+    if (held.length === 0) return;
+    try {
+      const renewed = new Set(await this.ctx.store.renewLeases(held));
+      const lost = held.filter((id) => !renewed.has(id) && this.busy.has(id));
+      if (lost.length > 0) this.ctx.log.warn({ jobIds: lost }, 'leases lost: another replica took these jobs over');
+    } catch (error) {
+      this.ctx.log.warn({ err: error }, 'leases not renewed');
+    }
+  }
+
   /** A bug or an unexpected failure must not spin the scheduler: the jobs are looked at again later. */
   private async deferAfterUnexpectedError(kind: string, jobs: VideoJob[], error: unknown): Promise<void> {
     this.ctx.log.error({ err: error, step: kind, jobIds: jobs.map((j) => j.id) }, 'engine step failed unexpectedly');
     const later = this.ctx.now() + UNEXPECTED_ERROR_RETRY_MS;
-    await Promise.allSettled(jobs.map((job) => commitJobChange(this.ctx, job, { nextCheckAt: later })));
+    const current = await this.ctx.store.getJobs(jobs.map((job) => job.id));
+    await Promise.allSettled(current.map((job) => job && commitJobChange(this.ctx, job, { nextCheckAt: later })));
   }
 }

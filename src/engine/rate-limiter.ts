@@ -42,3 +42,28 @@ export class SlidingWindowRateLimiter {
     return recent;
   }
 }
+
+/** The per-user generate limit as the engine uses it: in this process, or shared by replicas (src/redis/rate-limiter.ts). */
+export interface GenerateRateLimiter {
+  /** Records a start and returns 0 when `key` may start now; otherwise records nothing and returns the wait in seconds. */
+  tryAcquire(key: string, now: number): Promise<number>;
+  /** Gives back a start recorded at `at` that did not happen after all. */
+  release(key: string, at: number): Promise<void>;
+}
+
+/** One replica's limit, in memory. */
+export class InProcessRateLimiter implements GenerateRateLimiter {
+  private readonly window: SlidingWindowRateLimiter;
+
+  constructor(limitPerMinute: number) {
+    this.window = new SlidingWindowRateLimiter(limitPerMinute);
+  }
+
+  async tryAcquire(key: string, now: number): Promise<number> {
+    return this.window.tryAcquire(key, now);
+  }
+
+  async release(key: string, at: number): Promise<void> {
+    this.window.release(key, at);
+  }
+}

@@ -1,17 +1,23 @@
-// Publishes every committed change of a job, with its new version, to live subscribers.
-// In-process now; a Redis implementation can follow behind the same interface.
-import type { VideoJob } from '../domain/video-job.ts';
+// Publishes every visible change of a job, with its new version, to live subscribers. The in-process bus serves one
+// replica; src/redis/job-event-bus.ts carries the same messages between replicas. A bus is a hint, the
+// database the truth: subscribers read the row after subscribing and drop versions they already have.
+import type { JobView } from '../domain/video-job.ts';
 
-export type JobListener = (job: VideoJob) => void;
+/** What the bus carries: the client-visible state of a job after a change (never the store's row). */
+export type JobUpdate = JobView;
+
+export type JobListener = (job: JobUpdate) => void;
 
 export interface JobEventBus {
-  publish(job: VideoJob): void;
-  /** Changes of one job. Returns the unsubscribe function. */
-  subscribeToJob(jobId: string, listener: JobListener): () => void;
+  /** Delivers to this replica's listeners at once; resolves once every replica can see it, rejects when it could not be sent. */
+  publish(job: JobUpdate): Promise<void>;
+  /** Changes of one job. Resolves, with the unsubscribe function, once changes published from now on will arrive. */
+  subscribeToJob(jobId: string, listener: JobListener): Promise<() => void>;
   /** Changes of every job of one owner. */
-  subscribeToOwner(ownerId: string, listener: JobListener): () => void;
+  subscribeToOwner(ownerId: string, listener: JobListener): Promise<() => void>;
   /** Listeners currently registered (for metrics and leak tests). */
   listenerCount(): number;
+  close(): Promise<void>;
 }
 
 /** The listeners of one job or owner. Its key is kept once here, not once per subscription. */
@@ -22,31 +28,40 @@ class Listeners {
 }
 
 /**
- * Plain maps of listener sets rather than an EventEmitter: thousands of subscribers on one job are normal
- * here and must not trip the emitter's leak warning, and a throwing listener must not starve the others.
- * Each subscription costs a small entry object and its unsubscribe function, nothing more.
+ * This replica's listeners, by job and by owner. Plain maps of listener sets rather than an EventEmitter: thousands
+ * of subscribers on one job are normal here and must not trip the emitter's leak warning, and a throwing listener
+ * must not starve the others. Each subscription costs a small entry object and its unsubscribe function.
  */
-export class InProcessJobEventBus implements JobEventBus {
+export class LocalListeners {
   private readonly byJob = new Map<string, Listeners>();
   private readonly byOwner = new Map<string, Listeners>();
   private count = 0;
 
   constructor(private readonly onListenerError: (error: unknown) => void = () => {}) {}
 
-  publish(job: VideoJob): void {
-    this.deliver(this.byJob.get(job.id), job);
-    this.deliver(this.byOwner.get(job.ownerId), job);
+  deliver(job: JobUpdate): void {
+    this.deliverTo(this.byJob.get(job.id), job);
+    this.deliverTo(this.byOwner.get(job.ownerId), job);
   }
 
-  subscribeToJob(jobId: string, listener: JobListener): () => void {
+  addForJob(jobId: string, listener: JobListener): () => void {
     return this.add(this.byJob, jobId, listener);
   }
 
-  subscribeToOwner(ownerId: string, listener: JobListener): () => void {
+  addForOwner(ownerId: string, listener: JobListener): () => void {
     return this.add(this.byOwner, ownerId, listener);
   }
 
-  listenerCount(): number {
+  /** Jobs and owners with at least one listener now. */
+  jobIds(): string[] {
+    return [...this.byJob.keys()];
+  }
+
+  ownerIds(): string[] {
+    return [...this.byOwner.keys()];
+  }
+
+  size(): number {
     return this.count;
   }
 
@@ -66,7 +81,7 @@ export class InProcessJobEventBus implements JobEventBus {
     if (listeners.entries.size === 0 && map.get(listeners.key) === listeners) map.delete(listeners.key);
   }
 
-  private deliver(listeners: Listeners | undefined, job: VideoJob): void {
+  private deliverTo(listeners: Listeners | undefined, job: JobUpdate): void {
     if (!listeners) return;
     for (const { listener } of [...listeners.entries]) {
       try {
@@ -76,4 +91,31 @@ export class InProcessJobEventBus implements JobEventBus {
       }
     }
   }
+}
+
+/** One replica's bus: publishing delivers to its own listeners. */
+export class InProcessJobEventBus implements JobEventBus {
+  private readonly listeners: LocalListeners;
+
+  constructor(onListenerError?: (error: unknown) => void) {
+    this.listeners = new LocalListeners(onListenerError);
+  }
+
+  async publish(job: JobUpdate): Promise<void> {
+    this.listeners.deliver(job);
+  }
+
+  async subscribeToJob(jobId: string, listener: JobListener): Promise<() => void> {
+    return this.listeners.addForJob(jobId, listener);
+  }
+
+  async subscribeToOwner(ownerId: string, listener: JobListener): Promise<() => void> {
+    return this.listeners.addForOwner(ownerId, listener);
+  }
+
+  listenerCount(): number {
+    return this.listeners.size();
+  }
+
+  async close(): Promise<void> {}
 }

@@ -12,13 +12,13 @@ import { getOperationAST } from 'graphql';
 import { isAsyncIterable, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { bearerToken, hashToken, MAX_TOKEN_LENGTH } from '../auth/tokens.ts';
 import { currentLogFields, type Logger } from '../log.ts';
-import type { Store } from '../store/store.ts';
+import type { Authenticator } from '../auth/authenticator.ts';
 import type { GraphQLContext } from '../schema/context.ts';
 import type { CachedResponse, ProducedResponse, ResponseCache, Stamp } from './response-cache.ts';
 
 /** Passed in yoga's server context: a query stamps it as it starts and marks it reusable when it succeeds. */
 export interface ReuseTicket {
-  stamp: (ownerId: string) => Stamp;
+  stamp: (ownerId: string, version: number) => Stamp;
   started: Stamp | null;
   reusable: boolean;
 }
@@ -31,7 +31,7 @@ export function useReuseTicket(): Plugin {
       const ticket = context.reuseTicket;
       if (!ticket || !context.viewer || getOperationAST(args.document, args.operationName)?.operation !== 'query') return;
       // Before any resolver reads data: a write after this moves the version and the result is not kept.
-      ticket.started = ticket.stamp(context.viewer.id);
+      ticket.started = ticket.stamp(context.viewer.id, context.viewerDataVersion!);
       return {
         onExecuteDone({ result }) {
           ticket.reusable = !isAsyncIterable(result) && !result.errors?.length;
@@ -61,7 +61,7 @@ export function cacheableRequestToken(req: IncomingMessage, maxBodyBytes: number
 export interface CachedQueryOptions {
   // The server and user context types of yoga do not matter here.
   yoga: YogaServerInstance<any, any>;
-  store: Store;
+  auth: Authenticator;
   cache: ResponseCache;
   maxBodyBytes: number;
   log: Logger;
@@ -70,10 +70,10 @@ export interface CachedQueryOptions {
 export function createCachedQueryHandler(
   options: CachedQueryOptions,
 ): (req: IncomingMessage, res: ServerResponse, token: string) => Promise<void> {
-  const { yoga, store, cache, maxBodyBytes, log } = options;
+  const { yoga, auth, cache, maxBodyBytes, log } = options;
 
   async function execute(req: IncomingMessage, res: ServerResponse): Promise<ProducedResponse> {
-    const ticket: ReuseTicket = { stamp: (ownerId) => cache.stamp(ownerId), started: null, reusable: false };
+    const ticket: ReuseTicket = { stamp: (ownerId, version) => cache.stamp(ownerId, version), started: null, reusable: false };
     const response = await yoga.handleNodeRequestAndResponse(req, res, { req, res, reuseTicket: ticket });
     const headers: Record<string, string> = {};
     response.headers.forEach((value, name) => {
@@ -110,9 +110,9 @@ export function createCachedQueryHandler(
     const fields = currentLogFields();
     // A stored response is given only to the user it was made for, looked up now (a revoked token gets 401 from yoga).
     const authenticate = async () => {
-      const user = await store.findUserByTokenHash(tokenHash).catch(() => null);
-      if (user && fields) fields.userId = user.id;
-      return user?.id ?? null;
+      const viewer = await auth.authenticateHash(tokenHash).catch(() => null);
+      if (viewer && fields) fields.userId = viewer.user.id;
+      return viewer && { ownerId: viewer.user.id, version: viewer.dataVersion };
     };
     // A digest rather than the body itself: the map holds 64 characters per key, whatever the body's size.
     const key = createHash('sha256')

@@ -16,12 +16,13 @@ import { createMediaHandler } from '../media/serve.ts';
 import { MEDIA_ROUTE_PREFIX, MediaSigner, resolveMediaSecret } from '../media/signing.ts';
 import type { ApiServices, GraphQLContext } from '../schema/context.ts';
 import { schema } from '../schema/index.ts';
-import type { Store, User } from '../store/store.ts';
+import type { Store, Viewer } from '../store/store.ts';
+import { Authenticator } from '../auth/authenticator.ts';
 import { cacheableRequestToken, createCachedQueryHandler, useReuseTicket } from './cached-queries.ts';
 import { createContext } from './context.ts';
 import { useOperationLimits } from './limits.ts';
 import { authenticateRequest, useBearerAuth, useCsrfPrevention, useJsonBodyLimit, useUploadOnlyMultipart } from './request-guards.ts';
-import { ResponseCache, DEFAULT_RESPONSE_CACHE_LIMITS, type CacheOutcome, type OwnerVersionSource } from './response-cache.ts';
+import { ResponseCache, DEFAULT_RESPONSE_CACHE_LIMITS, type CacheOutcome } from './response-cache.ts';
 import { attachGraphQLWs, type GraphQLWsServer } from './ws.ts';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -43,8 +44,6 @@ export interface GraphQLHandlerOptions {
   keepAliveMs?: number;
   /** graphql-ws: time a new connection has to send `connection_init` (default 3 s). */
   connectionInitWaitTimeoutMs?: number;
-  /** Versions of each user's data, moved by every write (src/store/owner-versions.ts); the response cache needs them. */
-  ownerVersions: OwnerVersionSource;
   onCacheOutcome?: (outcome: CacheOutcome) => void;
 }
 
@@ -104,7 +103,8 @@ export async function createGraphQLHandler(options: GraphQLHandlerOptions): Prom
     media: new MediaSigner(secret, config.mediaUrlTtlSeconds, options.publicUrl),
     upstreamMode: options.upstreamMode,
   };
-  const viewers = new WeakMap<Request, User>();
+  const viewers = new WeakMap<Request, Viewer>();
+  const auth = new Authenticator(store);
 
   const yoga = createYoga<{ req: IncomingMessage; res: ServerResponse }, GraphQLContext>({
     schema,
@@ -120,7 +120,7 @@ export async function createGraphQLHandler(options: GraphQLHandlerOptions): Prom
     plugins: [
       useOperationFields(),
       useReuseTicket(),
-      useBearerAuth(store, viewers),
+      useBearerAuth(auth, viewers),
       ...(production ? [useCsrfPrevention()] : []),
       useJsonBodyLimit(MAX_JSON_BODY_BYTES),
       useUploadOnlyMultipart(),
@@ -129,7 +129,7 @@ export async function createGraphQLHandler(options: GraphQLHandlerOptions): Prom
     // Built after parsing and validation: an operation refused by the limits never reaches the database.
     context: async (initial) => {
       const viewer =
-        (initial as { viewer?: User }).viewer ?? viewers.get(initial.request) ?? (await authenticateRequest(store, initial.request));
+        (initial as { viewer?: Viewer }).viewer ?? viewers.get(initial.request) ?? (await authenticateRequest(auth, initial.request));
       return createContext(services, viewer);
     },
   });
@@ -139,11 +139,10 @@ export async function createGraphQLHandler(options: GraphQLHandlerOptions): Prom
     config.responseCacheEntries > 0
       ? createCachedQueryHandler({
           yoga,
-          store,
+          auth,
           log,
           maxBodyBytes: MAX_JSON_BODY_BYTES,
           cache: new ResponseCache(
-            options.ownerVersions,
             { ...DEFAULT_RESPONSE_CACHE_LIMITS, maxEntries: config.responseCacheEntries },
             Date.now,
             options.onCacheOutcome,
@@ -182,7 +181,7 @@ export async function createGraphQLHandler(options: GraphQLHandlerOptions): Prom
     attachWebSockets(server) {
       ws ??= attachGraphQLWs(server, {
         yoga,
-        store,
+        auth,
         log,
         keepAliveMs: options.keepAliveMs,
         connectionInitWaitTimeoutMs: options.connectionInitWaitTimeoutMs,

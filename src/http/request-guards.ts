@@ -4,9 +4,10 @@
 // operation refused by the limits costs no SQL; multipart uploads are the exception (checked before their body is read).
 import { Kind, parse, type OperationDefinitionNode } from 'graphql';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
-import { authenticateToken, bearerToken, MAX_TOKEN_LENGTH } from '../auth/tokens.ts';
+import type { Authenticator } from '../auth/authenticator.ts';
+import { bearerToken, MAX_TOKEN_LENGTH } from '../auth/tokens.ts';
 import { currentLogFields } from '../log.ts';
-import type { Store, User } from '../store/store.ts';
+import type { Viewer } from '../store/store.ts';
 
 export const UNAUTHENTICATED_MESSAGE = 'Authentication required: send the header "Authorization: Bearer <token>"';
 
@@ -22,11 +23,11 @@ function tokenOf(request: Request): string | null {
 }
 
 /** Looks the request's bearer token up (one indexed SQL statement); throws the 401 error for an unknown or revoked one. */
-export async function authenticateRequest(store: Store, request: Request): Promise<User> {
-  const viewer = await authenticateToken(store, tokenOf(request));
+export async function authenticateRequest(auth: Authenticator, request: Request): Promise<Viewer> {
+  const viewer = await auth.authenticate(tokenOf(request));
   if (!viewer) throw unauthenticatedError();
   const fields = currentLogFields();
-  if (fields) fields.userId = viewer.id;
+  if (fields) fields.userId = viewer.user.id;
   return viewer;
 }
 
@@ -35,11 +36,11 @@ export async function authenticateRequest(store: Store, request: Request): Promi
  * operation is looked at. GraphiQL's page (a GET for text/html) is answered by yoga before this hook and needs no
  * token. Multipart requests (uploads, up to 16 MB) are authenticated fully here, before their body is read.
  */
-export function useBearerAuth(store: Store, viewers: WeakMap<Request, User>): Plugin {
+export function useBearerAuth(auth: Authenticator, viewers: WeakMap<Request, Viewer>): Plugin {
   return {
     async onRequestParse({ request }) {
       if (!tokenOf(request)) throw unauthenticatedError();
-      if (isMultipart(request)) viewers.set(request, await authenticateRequest(store, request));
+      if (isMultipart(request)) viewers.set(request, await authenticateRequest(auth, request));
     },
   };
 }

@@ -1,7 +1,7 @@
 // A one-second cache of query responses: the same viewer sending the same body (and Accept header) again within the
 // same wall-clock second, with none of the viewer's data written in between, gets the bytes the first request got.
-// Why that is what executing again would give: a query reads the viewer's own rows, whose writes all move the
-// viewer's version (src/store/owner-versions.ts), and the clock only through the media URLs' expiry, which counts
+// Why that is what executing again would give: a query reads the viewer's own rows, whose visible writes all move the
+// viewer's data version (moved by the database itself, from any replica: see the owner_data_versions migration), and the clock only through the media URLs' expiry, which counts
 // whole seconds (src/media/signing.ts). The one field that can differ is `etaSeconds` of an unfinished job, an
 // estimate from the gateway-wide run-time history; a cached one is less than a second old.
 // Identical requests that arrive while the first is still executing wait for it (single flight): a burst of the
@@ -37,9 +37,8 @@ export interface ResponseCacheLimits {
 
 export const DEFAULT_RESPONSE_CACHE_LIMITS: ResponseCacheLimits = { maxEntries: 1_000, maxBytes: 32 * 1024 * 1024 };
 
-export interface OwnerVersionSource {
-  current(ownerId: string): number;
-}
+/** Who the credentials belong to now, and their data version now; null for credentials no longer valid. */
+export type Authenticate = () => Promise<{ ownerId: string; version: number } | null>;
 
 interface Entry {
   stamp: Stamp;
@@ -56,15 +55,14 @@ export class ResponseCache {
   private entriesSecond: number | null = null;
 
   constructor(
-    private readonly versions: OwnerVersionSource,
     private readonly limits: ResponseCacheLimits = DEFAULT_RESPONSE_CACHE_LIMITS,
     private readonly now: () => number = Date.now,
     private readonly onOutcome: (outcome: CacheOutcome) => void = () => {},
   ) {}
 
-  /** Taken when a query starts executing, before any resolver reads data. */
-  stamp(ownerId: string): Stamp {
-    return { ownerId, second: this.currentSecond(), version: this.versions.current(ownerId) };
+  /** Taken when a query starts executing, with the data version read before any resolver read data. */
+  stamp(ownerId: string, version: number): Stamp {
+    return { ownerId, second: this.currentSecond(), version };
   }
 
   /**
@@ -72,7 +70,7 @@ export class ResponseCache {
    * response: from the cache, from an identical request executing now, or from `produce`. A stored response is
    * given only when `authenticate` (the credentials' user now, or null) names the user it was made for.
    */
-  async respond(key: string, produce: () => Promise<ProducedResponse>, authenticate: () => Promise<string | null>): Promise<CachedResponse> {
+  async respond(key: string, produce: () => Promise<ProducedResponse>, authenticate: Authenticate): Promise<CachedResponse> {
     this.forgetOtherSeconds(this.currentSecond());
     const entry = this.entries.get(key);
     if (entry && this.isCurrent(entry.stamp) && (await this.confirm(entry.stamp, authenticate))) {
@@ -108,14 +106,15 @@ export class ResponseCache {
     }
   }
 
-  private async confirm(stamp: Stamp, authenticate: () => Promise<string | null>): Promise<boolean> {
-    const ownerId = await authenticate();
-    return ownerId === stamp.ownerId && this.isCurrent(stamp);
+  /** The credentials' user now is the stamp's, and nothing of theirs was written since it was taken. */
+  private async confirm(stamp: Stamp, authenticate: Authenticate): Promise<boolean> {
+    const now = await authenticate();
+    return now !== null && now.ownerId === stamp.ownerId && now.version === stamp.version && this.isCurrent(stamp);
   }
 
-  /** Same second, and nothing of the owner's written since. */
+  /** Still the second the stamp was taken in. */
   private isCurrent(stamp: Stamp): boolean {
-    return stamp.second === this.currentSecond() && stamp.version === this.versions.current(stamp.ownerId);
+    return stamp.second === this.currentSecond();
   }
 
   private currentSecond(): number {

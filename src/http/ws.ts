@@ -16,9 +16,10 @@ import { GraphQLError, type ExecutionArgs } from 'graphql';
 import type { YogaServerInstance } from 'graphql-yoga';
 import { CloseCode, handleProtocols, makeServer, type WebSocket as ProtocolSocket } from 'graphql-ws';
 import { WebSocketServer, WebSocket } from 'ws';
-import { authenticateToken, bearerToken } from '../auth/tokens.ts';
+import type { Authenticator } from '../auth/authenticator.ts';
+import { bearerToken } from '../auth/tokens.ts';
 import type { Logger } from '../log.ts';
-import type { Store, User } from '../store/store.ts';
+import type { Viewer } from '../store/store.ts';
 
 export const MAX_SUBSCRIPTIONS_PER_CONNECTION = 20;
 export const MAX_WS_PAYLOAD_BYTES = 64 * 1024;
@@ -33,7 +34,7 @@ const KEEP_ALIVE_SLOTS = 12;
 export interface GraphQLWsOptions {
   // The server and user context types of yoga do not matter here.
   yoga: YogaServerInstance<any, any>;
-  store: Store;
+  auth: Authenticator;
   log: Logger;
   keepAliveMs?: number;
   maxOperations?: number;
@@ -61,7 +62,7 @@ type TrackedSocket = WebSocket & { [CONNECTION]?: Connection };
  */
 class Connection implements ProtocolSocket {
   /** Set in onConnect once the token is accepted. */
-  viewer: User | null = null;
+  viewer: Viewer | null = null;
   /** Kept to notice a revoked token when the next operation starts; never logged. */
   token: string | null = null;
   connectionId: string | null = null;
@@ -121,7 +122,7 @@ function newConnectionId(): string {
 }
 
 export function attachGraphQLWs(server: Server, options: GraphQLWsOptions): GraphQLWsServer {
-  const { yoga, store, log } = options;
+  const { yoga, auth, log } = options;
   const maxOperations = options.maxOperations ?? MAX_SUBSCRIPTIONS_PER_CONNECTION;
   const keepAliveMs = options.keepAliveMs ?? KEEP_ALIVE_MS;
   const initTimeoutMs = options.connectionInitWaitTimeoutMs ?? CONNECTION_INIT_WAIT_TIMEOUT_MS;
@@ -159,12 +160,12 @@ export function attachGraphQLWs(server: Server, options: GraphQLWsOptions): Grap
       const header = ctx.connectionParams?.authorization;
       const token = bearerToken(typeof header === 'string' ? header : null);
       try {
-        const viewer = await authenticateToken(store, token);
+        const viewer = await auth.authenticate(token);
         if (!viewer || !token) return false;
         extra.viewer = viewer;
         extra.token = token;
         extra.connectionId = newConnectionId();
-        log.debug({ connectionId: extra.connectionId, userId: viewer.id }, 'graphql-ws connection');
+        log.debug({ connectionId: extra.connectionId, userId: viewer.user.id }, 'graphql-ws connection');
         return true;
       } catch (error) {
         // Details in the log only; the client sees a generic close.
@@ -198,7 +199,7 @@ export function attachGraphQLWs(server: Server, options: GraphQLWsOptions): Grap
         const errors = validate(schema, document);
         if (errors.length > 0) return errors;
         // A token revoked since the connection opened ends the connection at its next operation.
-        if (!(await authenticateToken(store, extra.token))) {
+        if (!(await auth.authenticate(extra.token))) {
           extra.socket.close(4403, 'Forbidden');
           return [new GraphQLError('The token was revoked', { extensions: { code: 'UNAUTHENTICATED' } })];
         }
@@ -211,13 +212,13 @@ export function attachGraphQLWs(server: Server, options: GraphQLWsOptions): Grap
           rootValue: { execute, subscribe } satisfies ExecuteFns,
         };
       } catch (error) {
-        log.error({ err: error, connectionId: extra.connectionId, userId: extra.viewer?.id }, 'graphql-ws operation failed to start');
+        log.error({ err: error, connectionId: extra.connectionId, userId: extra.viewer?.user.id }, 'graphql-ws operation failed to start');
         return [unexpectedError()];
       }
     },
     onClose: (ctx, code) => {
       const extra = ctx.extra;
-      if (extra.connectionId) log.debug({ connectionId: extra.connectionId, userId: extra.viewer?.id, code }, 'graphql-ws connection closed');
+      if (extra.connectionId) log.debug({ connectionId: extra.connectionId, userId: extra.viewer?.user.id, code }, 'graphql-ws connection closed');
     },
   });
 

@@ -20,6 +20,8 @@ export interface ApiServices {
 export interface GraphQLContext {
   /** The authenticated user; a context is never built without one (HTTP 401 / graphql-ws 4403 first). */
   viewer: User;
+  /** The viewer's data version when the operation was authenticated, before any resolver read data (response cache). */
+  viewerDataVersion: number;
   services: ApiServices;
   /**
    * Expiry (unix seconds) of the media URLs issued while resolving this result, so `url` and `urlExpiresAt`

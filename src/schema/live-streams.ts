@@ -2,11 +2,11 @@
 // than async generators: `return()` on a generator that never started skips its `finally`, which would leave a
 // listener on the bus when a client leaves before the first message.
 import { matchesFilter, type VideoJobFilter } from '../domain/job-filter.ts';
-import { isTerminal, type VideoJob } from '../domain/video-job.ts';
+import { isTerminal, type JobView } from '../domain/video-job.ts';
 
 /** A pull queue: `next()` waits for the next item the stream decides to deliver; `return()` ends it and cleans up. */
-abstract class LiveStream implements AsyncIterableIterator<VideoJob> {
-  private waiter: ((result: IteratorResult<VideoJob>) => void) | null = null;
+abstract class LiveStream implements AsyncIterableIterator<JobView> {
+  private waiter: ((result: IteratorResult<JobView>) => void) | null = null;
   private closed = false;
   // Ten thousand idle streams are normal: one cleanup (the usual case) is kept without an array.
   private cleanups: (() => void) | Array<() => void> | null = null;
@@ -26,7 +26,7 @@ abstract class LiveStream implements AsyncIterableIterator<VideoJob> {
   }
 
   /** The next item to deliver, or null while there is none yet; `finished` is true after the last one. */
-  protected abstract take(): VideoJob | null;
+  protected abstract take(): JobView | null;
   protected abstract get finished(): boolean;
 
   /** Subclasses call this after queueing something. */
@@ -40,7 +40,7 @@ abstract class LiveStream implements AsyncIterableIterator<VideoJob> {
     }
   }
 
-  next(): Promise<IteratorResult<VideoJob>> {
+  next(): Promise<IteratorResult<JobView>> {
     this.beforePull?.();
     if (this.closed || this.finished) return this.return();
     const item = this.take();
@@ -50,7 +50,7 @@ abstract class LiveStream implements AsyncIterableIterator<VideoJob> {
     });
   }
 
-  return(): Promise<IteratorResult<VideoJob>> {
+  return(): Promise<IteratorResult<JobView>> {
     if (!this.closed) {
       this.closed = true;
       const cleanups = this.cleanups;
@@ -64,7 +64,7 @@ abstract class LiveStream implements AsyncIterableIterator<VideoJob> {
     return Promise.resolve({ value: undefined, done: true });
   }
 
-  throw(error?: unknown): Promise<IteratorResult<VideoJob>> {
+  throw(error?: unknown): Promise<IteratorResult<JobView>> {
     void this.return();
     return Promise.reject(error);
   }
@@ -81,12 +81,12 @@ abstract class LiveStream implements AsyncIterableIterator<VideoJob> {
  */
 export class JobUpdateStream extends LiveStream {
   /** Versions not delivered yet; dropped (not kept empty) once delivered, so an idle stream holds no array. */
-  private pending: VideoJob[] | null = null;
+  private pending: JobView[] | null = null;
   private started = false;
   private lastVersion = 0;
   private terminalSent = false;
 
-  push(job: VideoJob): void {
+  push(job: JobView): void {
     // Before start() everything is kept: the row read later decides what is stale.
     if (this.terminalSent || (this.started && job.version <= this.lastVersion)) return;
     (this.pending ??= []).push(job);
@@ -94,7 +94,7 @@ export class JobUpdateStream extends LiveStream {
   }
 
   /** The row read after subscribing: always the first message. */
-  start(current: VideoJob): void {
+  start(current: JobView): void {
     this.started = true;
     this.lastVersion = current.version - 1;
     (this.pending ??= []).push(current);
@@ -105,10 +105,10 @@ export class JobUpdateStream extends LiveStream {
     return this.terminalSent;
   }
 
-  protected take(): VideoJob | null {
+  protected take(): JobView | null {
     const pending = this.pending;
     if (!this.started || this.terminalSent || pending === null) return null;
-    let next: VideoJob | null = null;
+    let next: JobView | null = null;
     for (const job of pending) {
       if (job.version > this.lastVersion && (next === null || job.version < next.version)) next = job;
     }
@@ -139,22 +139,22 @@ interface Seen {
  * jobs when the subscription starts (only those can still change), then kept per job until it is terminal.
  */
 export class OwnerJobsStream extends LiveStream {
-  private readonly pending: VideoJob[] = [];
+  private readonly pending: JobView[] = [];
   private readonly seen = new Map<string, Seen>();
-  private early: VideoJob[] | null = [];
+  private early: JobView[] | null = [];
 
   constructor(private readonly filter: VideoJobFilter | null) {
     super();
   }
 
   /** Called by the bus listener, possibly before `start`. */
-  push(job: VideoJob): void {
+  push(job: JobView): void {
     if (this.early) this.early.push(job);
     else this.consider(job);
   }
 
   /** The owner's unfinished jobs, read after subscribing to the bus. */
-  start(unfinished: readonly VideoJob[]): void {
+  start(unfinished: readonly JobView[]): void {
     for (const job of unfinished) this.seen.set(job.id, { version: job.version, matched: matchesFilter(job, this.filter) });
     const early = this.early ?? [];
     this.early = null;
@@ -162,7 +162,7 @@ export class OwnerJobsStream extends LiveStream {
     for (const job of early) this.consider(job);
   }
 
-  private consider(job: VideoJob): void {
+  private consider(job: JobView): void {
     const previous = this.seen.get(job.id);
     if (previous && job.version <= previous.version) return;
     // Unseen: a job created after the start (version 1) did not match before; any other unseen job was finished
@@ -181,7 +181,7 @@ export class OwnerJobsStream extends LiveStream {
     return false;
   }
 
-  protected take(): VideoJob | null {
+  protected take(): JobView | null {
     return this.pending.shift() ?? null;
   }
 }

@@ -1,6 +1,6 @@
 // Subscription.jobUpdated and Subscription.videoJobsUpdated, over graphql-ws and SSE alike.
 import { initContextCache } from '@pothos/core';
-import { ACTIVE_STATUSES, type VideoJob } from '../domain/video-job.ts';
+import { ACTIVE_STATUSES, type JobView } from '../domain/video-job.ts';
 import { builder } from './builder.ts';
 import type { GraphQLContext } from './context.ts';
 import { localId } from './global-id.ts';
@@ -21,7 +21,7 @@ function resetPothosCaches(context: GraphQLContext): void {
 }
 
 /** A subscription keeps one context for its whole life: every message is resolved with fresh loaders and URLs. */
-function freshMessage(job: VideoJob, context: GraphQLContext): VideoJob {
+function freshMessage(job: JobView, context: GraphQLContext): JobView {
   resetPothosCaches(context);
   context.mediaUrlExpiry = null;
   return job;
@@ -47,9 +47,9 @@ builder.subscriptionFields((t) => ({
       if (jobId === null) throw notFound('No video job with this id');
       const stream = new JobUpdateStream();
       releaseCachesWhileWaiting(stream, context);
-      // Listen first, then read: a change committed in between is in the stream, not lost.
-      stream.onClose(context.services.bus.subscribeToJob(jobId, (job) => stream.push(job)));
       try {
+        // Listen first (live once this resolves), then read: a change committed in between is in the stream, not lost.
+        stream.onClose(await context.services.bus.subscribeToJob(jobId, (job) => stream.push(job)));
         const job = await context.services.store.getJob(jobId);
         if (!job || job.ownerId !== context.viewer.id) throw notFound('No video job with this id');
         stream.start(job);
@@ -68,8 +68,8 @@ builder.subscriptionFields((t) => ({
     subscribe: async (_root, { filter }, context) => {
       const stream = new OwnerJobsStream(filter ?? null);
       releaseCachesWhileWaiting(stream, context);
-      stream.onClose(context.services.bus.subscribeToOwner(context.viewer.id, (job) => stream.push(job)));
       try {
+        stream.onClose(await context.services.bus.subscribeToOwner(context.viewer.id, (job) => stream.push(job)));
         const unfinished = await context.services.store.listJobs({
           ownerId: context.viewer.id,
           filter: { status: [...ACTIVE_STATUSES] },

@@ -1,6 +1,6 @@
 // VideoJob: the node clients follow. Nested lists (videos, events) and the audio come through per-request
 // DataLoaders, one statement per batch whatever the page size.
-import { VIDEO_SIZES, type JobError, type JobEvent, type VideoAsset, type VideoJob } from '../domain/video-job.ts';
+import { VIDEO_SIZES, type JobError, type JobEvent, type JobView, type VideoAsset, type VideoJob } from '../domain/video-job.ts';
 import { AudioAssetRef } from './audio-asset.ts';
 import { builder } from './builder.ts';
 import type { GraphQLContext } from './context.ts';
@@ -44,7 +44,7 @@ function groupedLoader<T>(list: (ids: readonly string[]) => Promise<Map<string, 
 }
 
 export const VideoJobRef = builder.loadableNode('VideoJob', {
-  id: { resolve: (job: VideoJob) => job.id },
+  id: { resolve: (job: JobView) => job.id },
   load: loadOwnJobs,
   sort: (job) => job.id,
   fields: (t) => ({

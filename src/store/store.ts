@@ -1,7 +1,34 @@
-// The persistence interface. Async so that a Postgres store can implement it; the SQLite store runs
-// synchronous better-sqlite3 transactions inside. No SQL outside src/store/sqlite.
+// The persistence interface, implemented by the SQLite store (synchronous better-sqlite3 transactions inside) and
+// the PostgreSQL store. No SQL outside src/store/. Both save what src/domain/job-change.ts computes; the shared
+// contract suite (test/store-contract.ts) holds them to the same behaviour.
+//
+// Each store instance acts for one replica (its `instanceId`): engine steps claim jobs under a lease kept in the
+// database, and every job write is refused (null) while another replica holds a live lease on the job.
+import type { JobChangeExtras } from '../domain/job-change.ts';
 import type { VideoJobFilter, VideoJobOrder } from '../domain/job-filter.ts';
-import type { AudioAsset, JobEvent, JobStatus, NewVideoJob, VideoAsset, VideoJob, VideoJobPatch, VideoSize } from '../domain/video-job.ts';
+import type {
+  AudioAsset,
+  EnginePhase,
+  JobEvent,
+  JobStatus,
+  NewVideoJob,
+  VideoAsset,
+  VideoJob,
+  VideoJobPatch,
+  VideoSize,
+} from '../domain/video-job.ts';
+
+/** An engine step's lease lasts this long unless renewed (the engine renews every third of it while a step runs). */
+export const DEFAULT_LEASE_MS = 10_000;
+/** A replica whose heartbeat is older than this counts as gone. */
+export const REPLICA_LIVE_MS = 15_000;
+/** The setting that keeps the owner served last by admission, so that round-robin holds across replicas. */
+export const ADMISSION_CURSOR_SETTING = 'admission.lastServedOwner';
+
+/** Another live gateway holds the database in a way this one may not share (CONTRACT §9): the start is refused. */
+export class DatabaseInUseError extends Error {
+  override name = 'DatabaseInUseError';
+}
 
 export interface User {
   id: string;
@@ -15,16 +42,9 @@ export type CreateJobResult =
   | { kind: 'existing'; job: VideoJob }
   | { kind: 'quota'; activeJobs: number };
 
-export interface UpdateJobOptions {
-  /** Apply only if the job is still at this version (compare-and-set); otherwise the update returns null. */
-  ifVersion?: number;
-  /**
-   * A message for the event of this change. An event is appended when status, upstream status or progress
-   * change, or when a message is given.
-   */
-  message?: string;
-  /** Outputs stored in the same transaction as the change (mirroring's last step). */
-  videoAssets?: VideoAsset[];
+export interface UpdateJobOptions extends JobChangeExtras {
+  /** Apply only if the job is still at this revision (compare-and-set); otherwise the update returns null. */
+  ifRevision?: number;
 }
 
 /** One change of `updateJobs`: what `updateJob(id, patch, options)` would do. */
@@ -65,7 +85,37 @@ export interface RunDuration {
   durationSeconds: number;
 }
 
+/** An authenticated token's user, with the version of their data (it moves on every visible write to it). */
+export interface Viewer {
+  user: User;
+  /** Moved by the database itself (triggers) on every visible write to the user's jobs and audio, from any replica. */
+  dataVersion: number;
+}
+
+export interface ClaimQuery {
+  phases: readonly EnginePhase[];
+  /** Jobs whose next check is at or before this time. */
+  dueBy: number;
+  limit: number;
+}
+
+export interface Admission {
+  /** Waiting jobs now leased to this replica for their submit, at most the free upstream slots. */
+  admitted: VideoJob[];
+  /** The other waiting jobs not leased by anyone, in admission order: position 1 is next. */
+  queue: VideoJob[];
+}
+
+export interface Replica {
+  instanceId: string;
+  startedAt: number;
+  heartbeatAt: number;
+}
+
 export interface Store {
+  /** The replica this store acts for: the owner of the leases it takes. */
+  readonly instanceId: string;
+
   // Users and tokens.
   ensureUser(name: string): Promise<{ user: User; created: boolean }>;
   findUserByName(name: string): Promise<User | null>;
@@ -74,7 +124,7 @@ export interface Store {
   addToken(userId: string, tokenHash: string): Promise<void>;
   /** Revokes every token of the user; returns how many were active. */
   revokeTokens(userId: string): Promise<number>;
-  findUserByTokenHash(tokenHash: string): Promise<User | null>;
+  findViewerByTokenHash(tokenHash: string): Promise<Viewer | null>;
 
   /** Returns the stored value of a setting, creating it with `create()` the first time (e.g. the media signing secret). */
   getOrCreateSetting(key: string, create: () => string): Promise<string>;
@@ -88,7 +138,10 @@ export interface Store {
   getJob(id: string): Promise<VideoJob | null>;
   /** In the order of `ids`, null where unknown. */
   getJobs(ids: readonly string[]): Promise<Array<VideoJob | null>>;
-  /** One change: the patch, version + 1, updatedAt, and one event when status, upstream status or progress changed. */
+  /**
+   * One change as `planJobChange` computes it, in one transaction. Null when the job is unknown, not at `ifRevision`,
+   * or leased by another live replica.
+   */
   updateJob(id: string, patch: VideoJobPatch, options?: UpdateJobOptions): Promise<VideoJob | null>;
   /**
    * Several changes in one transaction (one commit, one sync to disk): each is applied exactly as `updateJob` would,
@@ -104,12 +157,25 @@ export interface Store {
   findJobByIdempotencyKey(ownerId: string, idempotencyKey: string): Promise<VideoJob | null>;
   findJobByUpstreamId(upstreamJobId: string): Promise<VideoJob | null>;
 
-  // Engine queries.
-  /** Jobs in phase polling, mirroring or submitting whose next check is due, oldest due first. */
-  listDueJobs(now: number, limit: number): Promise<VideoJob[]>;
-  /** Every job waiting for admission, in creation order. */
-  listWaitingJobs(): Promise<VideoJob[]>;
-  /** Jobs submitted (or being submitted) upstream and not finished there. */
+  // Engine: leases and admission.
+  /**
+   * Leases to this replica the jobs of `phases` that are due and that no live lease holds, oldest due first, each
+   * for the lease duration (by the database's clock). Concurrent claimers never get the same job.
+   */
+  claimDueJobs(query: ClaimQuery): Promise<VideoJob[]>;
+  /**
+   * In one locked transaction, gateway-wide: counts the upstream slots in use (jobs submitting or polling, and waiting
+   * jobs leased for their submit), orders the waiting jobs round-robin across owners after the owner served last, and
+   * leases the first due ones to this replica, at most `maxInFlight` minus the slots in use.
+   */
+  claimAdmissions(maxInFlight: number): Promise<Admission>;
+  /** Extends this replica's leases on `jobIds`; returns the ids it still holds. */
+  renewLeases(jobIds: readonly string[]): Promise<string[]>;
+  /** Gives up this replica's leases on `jobIds` (a step ended). */
+  releaseLeases(jobIds: readonly string[]): Promise<void>;
+  /** Live leases held by this replica. */
+  countLeases(): Promise<number>;
+  /** Jobs holding an upstream slot: submitted (or being submitted) and not finished there, and waiting jobs leased for their submit. */
   countInFlight(): Promise<number>;
   /** Jobs per status, gateway-wide (for metrics); statuses without jobs may be absent. */
   countJobsByStatus(): Promise<Partial<Record<JobStatus, number>>>;
@@ -127,6 +193,14 @@ export interface Store {
   addAudio(audio: AudioAsset): Promise<void>;
   getAudios(ids: readonly string[]): Promise<Array<AudioAsset | null>>;
   setAudioUpstreamId(id: string, upstreamAssetId: string): Promise<void>;
+
+  // Replicas.
+  /** Records that this replica is alive (by the database's clock). */
+  heartbeat(): Promise<void>;
+  /** Replicas whose last heartbeat is recent, this one included once it has beaten. */
+  listLiveReplicas(): Promise<Replica[]>;
+  /** Removes this replica's heartbeat row (a graceful stop). */
+  removeReplica(): Promise<void>;
 
   /** True when the database answers and every migration is applied. */
   isReady(): Promise<boolean>;

@@ -19,7 +19,6 @@ import { createGraphQLHandler, type GraphQLHandler } from '../../src/http/graphq
 import { createLogger } from '../../src/log.ts';
 import { ScenarioClient } from '../../src/scenario/client.ts';
 import { openSqliteStore } from '../../src/store/sqlite/open.ts';
-import { OwnerVersions, withOwnerVersions } from '../../src/store/owner-versions.ts';
 import type { Store, User } from '../../src/store/store.ts';
 
 export interface GraphQLResponse<T = any> {
@@ -276,7 +275,6 @@ export class ApiOnly extends ApiClientBase {
   readonly statements: string[] = [];
   /** Every write through it moves its owner's version, as in the app, so cached responses never hide it. */
   store!: Store;
-  readonly ownerVersions = new OwnerVersions();
   handler!: GraphQLHandler;
   private server!: Server;
   private baseUrl = '';
@@ -296,10 +294,7 @@ export class ApiOnly extends ApiClientBase {
       NODE_ENV: 'test',
       ...env,
     });
-    this.store = withOwnerVersions(
-      await openSqliteStore(config.databaseUrl, { now: this.clock.now, logger: (sql) => this.statements.push(sql) }),
-      this.ownerVersions,
-    );
+    this.store = await openSqliteStore(config.databaseUrl, { now: this.clock.now, logger: (sql) => this.statements.push(sql) });
     const log = createLogger('silent');
     const bus = new InProcessJobEventBus();
     const engine = new VideoJobEngine({
@@ -318,7 +313,6 @@ export class ApiOnly extends ApiClientBase {
       log,
       upstreamMode: 'SIMULATED',
       publicUrl: () => this.baseUrl,
-      ownerVersions: this.ownerVersions,
     });
     this.server = createServer((req, res) => {
       if (!this.handler.handle(req, res)) res.writeHead(404).end();

@@ -31,14 +31,25 @@ export class StoreFiles {
     return path.join(this.dir, `db-${this.counter}.db`);
   }
 
-  async open(file = this.newFile(), clock = new FakeClock()) {
+  private readonly files = new Map<SqliteStore, { file: string; clock: FakeClock }>();
+
+  async open(file = this.newFile(), clock = new FakeClock(), options: { instanceId?: string; leaseMs?: number } = {}) {
     const statements: Statement[] = [];
     const store = await openSqliteStore(`file:${file}`, {
       now: clock.now,
       logger: (sql, params) => statements.push({ sql, params }),
+      ...options,
     });
     this.opened.push(store);
+    this.files.set(store, { file, clock });
     return { store, clock, statements, file };
+  }
+
+  /** Another store on the file of `store`, sharing its clock (another replica, or the token CLI). */
+  async openBeside(store: unknown, options: { instanceId?: string; leaseMs?: number } = {}) {
+    const opened = this.files.get(store as SqliteStore);
+    if (!opened) throw new Error('not a store of this set');
+    return (await this.open(opened.file, opened.clock, options)).store;
   }
 
   async cleanup(): Promise<void> {

@@ -1,4 +1,5 @@
 // Opens the SQLite database behind the store: file location, connection pragmas, migrations.
+import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -6,19 +7,28 @@ import Database from 'better-sqlite3';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { JS_LOWER_FUNCTION, jsLower } from './job-queries.ts';
+import { lockDatabaseFile } from './process-lock.ts';
 import * as schema from './schema.ts';
 import { SqliteStore } from './sqlite-store.ts';
 
 export { SqliteStore } from './sqlite-store.ts';
 
 /** Resolved from this file, not from the cwd: tests, the CLI and the server start from different directories. */
-const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../../migrations', import.meta.url));
+const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../../migrations/sqlite', import.meta.url));
 
 export interface OpenSqliteStoreOptions {
   /** Receives every statement run through drizzle (the GraphQL layer counts statements per request with it). */
   logger?: (sql: string, params: unknown[]) => void;
   /** The clock for stored times; defaults to `Date.now`. */
   now?: () => number;
+  /** The replica the store acts for (lease owner); random when not given. */
+  instanceId?: string;
+  leaseMs?: number;
+  /**
+   * The gateway's own store: the database file is locked for this process (a second gateway refuses to start), and
+   * leases left by an earlier process (killed mid-step) are cleared, since no other process can hold one.
+   */
+  exclusive?: boolean;
 }
 
 const IN_MEMORY = ':memory:';
@@ -54,7 +64,14 @@ export async function openSqliteStore(databaseUrl: string, options: OpenSqliteSt
   const file = databaseFilePath(databaseUrl);
   if (file !== IN_MEMORY) mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
 
-  const sqlite = new Database(file);
+  const unlock = options.exclusive && file !== IN_MEMORY ? lockDatabaseFile(path.resolve(file)) : () => {};
+  let sqlite: Database.Database;
+  try {
+    sqlite = new Database(file);
+  } catch (error) {
+    unlock();
+    throw error;
+  }
   try {
     configureConnection(sqlite);
     const { logger } = options;
@@ -64,9 +81,18 @@ export async function openSqliteStore(databaseUrl: string, options: OpenSqliteSt
       logger: logger ? { logQuery: (query, params) => logger(query, params) } : false,
     });
     migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
-    return new SqliteStore(sqlite, db, { now: options.now, expectedMigrations: migrationCount() });
+    const store = new SqliteStore(sqlite, db, {
+      now: options.now,
+      expectedMigrations: migrationCount(),
+      instanceId: options.instanceId ?? randomUUID(),
+      leaseMs: options.leaseMs,
+      onClose: unlock,
+    });
+    if (options.exclusive) await store.clearLeases();
+    return store;
   } catch (error) {
     sqlite.close();
+    unlock();
     throw error;
   }
 }

@@ -1,6 +1,7 @@
 // The SQLite tables. Property names are the domain's field names, so a selected row of `videoJobs` *is* a
 // `VideoJob`; column names are snake_case. Times are integer epoch milliseconds, JSON fields are JSON text.
-// After a change here: `npx drizzle-kit generate --name <what>` and commit the new file under migrations/.
+// After a change here: `npx drizzle-kit generate --config drizzle.sqlite.config.ts --name <what>` and commit the new
+// file under migrations/sqlite/; src/store/postgres/schema.ts must follow (test/store-schemas.test.ts compares them).
 import { sql } from 'drizzle-orm';
 import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 import type { EnginePhase, JobError, JobStatus, VideoSize } from '../../domain/video-job.ts';
@@ -96,6 +97,10 @@ export const videoJobs = sqliteTable(
     upstreamSucceededAt: integer('upstream_succeeded_at'),
     upstreamAssetIds: text('upstream_asset_ids', { mode: 'json' }).$type<string[]>().notNull(),
     mirrorAttempts: integer('mirror_attempts').notNull(),
+    // The store's own columns.
+    revision: integer('revision').notNull().default(1),
+    leaseOwner: text('lease_owner'),
+    leaseExpiresAt: integer('lease_expires_at'),
   },
   (t) => [
     // Idempotency: one key per owner. SQLite treats NULLs as distinct, so jobs without a key never collide.
@@ -113,8 +118,28 @@ export const videoJobs = sqliteTable(
     index('video_jobs_phase_next_check_idx').on(t.phase, t.nextCheckAt),
     // Engine: recent run durations of succeeded jobs, newest first.
     index('video_jobs_status_upstream_succeeded_idx').on(t.status, t.upstreamSucceededAt),
+    // Leases held by a replica (renewal, metrics).
+    index('video_jobs_lease_owner_idx')
+      .on(t.leaseOwner)
+      .where(sql`${t.leaseOwner} IS NOT NULL`),
   ],
 );
+
+/**
+ * A counter per user that the database moves itself (triggers in the migration `owner_data_versions`) on every
+ * visible write to the user's jobs and audio: the response cache compares it, whichever replica wrote.
+ */
+export const ownerDataVersions = sqliteTable('owner_data_versions', {
+  ownerId: text('owner_id').primaryKey(),
+  version: integer('version').notNull(),
+});
+
+/** Replicas on this database and their last heartbeat (by the database's clock). */
+export const replicas = sqliteTable('replicas', {
+  instanceId: text('instance_id').primaryKey(),
+  startedAt: integer('started_at').notNull(),
+  heartbeatAt: integer('heartbeat_at').notNull(),
+});
 
 export const jobEvents = sqliteTable(
   'job_events',

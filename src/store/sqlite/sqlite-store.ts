@@ -7,14 +7,17 @@
 // any number of ids.
 import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
-import { and, asc, count, desc, eq, getTableColumns, inArray, isNotNull, isNull, lte, max, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, getTableColumns, gt, inArray, isNotNull, isNull, lte, max, or, sql, type SQL } from 'drizzle-orm';
 import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import type { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core';
+import { admissionOrder } from '../../domain/admission.ts';
+import { firstEvent, newJobRow, planJobChange } from '../../domain/job-change.ts';
 import type { VideoJobFilter } from '../../domain/job-filter.ts';
 import {
   ACTIVE_STATUSES,
+  IN_FLIGHT_PHASES,
+  UNFINISHED_PHASES,
   type AudioAsset,
-  type EnginePhase,
   type JobEvent,
   type JobStatus,
   type NewVideoJob,
@@ -22,44 +25,40 @@ import {
   type VideoJob,
   type VideoJobPatch,
 } from '../../domain/video-job.ts';
-import type {
-  CreateJobResult,
-  JobPage,
-  JobPageQuery,
-  RunDuration,
-  Store,
-  JobChange,
-  UpdateJobOptions,
-  User,
+import {
+  ADMISSION_CURSOR_SETTING,
+  DEFAULT_LEASE_MS,
+  REPLICA_LIVE_MS,
+  type Admission,
+  type ClaimQuery,
+  type CreateJobResult,
+  type JobChange,
+  type JobPage,
+  type JobPageQuery,
+  type Replica,
+  type RunDuration,
+  type Store,
+  type UpdateJobOptions,
+  type User,
+  type Viewer,
 } from '../store.ts';
 import { jobFilterCondition, pageRead } from './job-queries.ts';
 import * as schema from './schema.ts';
-import { apiTokens, audioAssets, jobEvents, settings, users, videoAssets, videoJobs } from './schema.ts';
+import { apiTokens, audioAssets, jobEvents, ownerDataVersions, replicas, settings, users, videoAssets, videoJobs } from './schema.ts';
 
 type Schema = typeof schema;
 /** The database or a transaction: both run the same synchronous queries. */
 type SyncDb = BaseSQLiteDatabase<'sync', Database.RunResult, Schema>;
 
-/** Phases the scheduler wakes up for; `waiting` jobs are admitted by the queue, not by time alone. */
-const DUE_PHASES: EnginePhase[] = ['polling', 'mirroring', 'submitting'];
-/** Jobs holding an upstream slot. */
-const IN_FLIGHT_PHASES: EnginePhase[] = ['submitting', 'polling'];
-/** Every phase but `done`, spelled out so the phase index serves the query (`!=` cannot use it). */
-const UNFINISHED_PHASES: EnginePhase[] = ['waiting', 'submitting', 'polling', 'mirroring'];
-
 /** Above this many ids a batched read is split, to stay well below SQLite's bound-parameter limit. */
 const MAX_IDS_PER_STATEMENT = 500;
 
-const FIRST_EVENT_MESSAGE = 'Accepted by the gateway';
-
-/** Job columns a patch may set; identity, parameters, version and timestamps are the store's. */
-const PATCHABLE_COLUMNS = new Set<string>(Object.keys(getTableColumns(videoJobs)));
-for (const fixed of [
+/** Columns a change never writes: identity and parameters (fixed at creation) and the lease (claims and releases own it). */
+const UNCHANGING_COLUMNS = new Set<string>([
   'id',
   'ownerId',
-  'version',
+  'idempotencyKey',
   'createdAt',
-  'updatedAt',
   'prompt',
   'negativePrompt',
   'size',
@@ -68,12 +67,12 @@ for (const fixed of [
   'seed',
   'seedDrawn',
   'audioId',
-] satisfies Array<keyof VideoJob>) {
-  PATCHABLE_COLUMNS.delete(fixed);
-}
+  'leaseOwner',
+  'leaseExpiresAt',
+] satisfies Array<keyof VideoJob>);
 
-/** Every column a change writes: the patchable ones, the version and updatedAt. */
-const UPDATED_COLUMNS = Object.entries(getTableColumns(videoJobs)).filter(([key]) => PATCHABLE_COLUMNS.has(key) || key === 'version' || key === 'updatedAt');
+/** Every column a change writes: the row planJobChange computed, but for the unchanging columns. */
+const UPDATED_COLUMNS = Object.entries(getTableColumns(videoJobs)).filter(([key]) => !UNCHANGING_COLUMNS.has(key));
 
 /** `column IN (the JSON array bound to placeholder "ids")`. */
 function inIds(column: typeof videoJobs.id | typeof jobEvents.jobId | typeof videoAssets.jobId): SQL {
@@ -109,10 +108,11 @@ function prepareHotQueries(db: BetterSQLite3Database<Schema>) {
       .where(inIds(videoAssets.jobId))
       .orderBy(asc(videoAssets.jobId), asc(videoAssets.outputIndex))
       .prepare(),
-    userByTokenHash: db
-      .select({ user: users })
+    viewerByTokenHash: db
+      .select({ user: users, dataVersion: sql<number>`coalesce(${ownerDataVersions.version}, 0)` })
       .from(apiTokens)
       .innerJoin(users, eq(users.id, apiTokens.userId))
+      .leftJoin(ownerDataVersions, eq(ownerDataVersions.ownerId, users.id))
       .where(and(eq(apiTokens.tokenHash, placeholder('tokenHash')), isNull(apiTokens.revokedAt)))
       .prepare(),
   };
@@ -133,11 +133,18 @@ export interface SqliteStoreOptions {
   now?: () => number;
   /** Number of migrations the code ships, for `isReady()`. */
   expectedMigrations: number;
+  instanceId: string;
+  leaseMs?: number;
+  /** Runs once the database is closed (the process lock's release). */
+  onClose?: () => void;
 }
 
 export class SqliteStore implements Store {
+  readonly instanceId: string;
   private readonly now: () => number;
   private readonly expectedMigrations: number;
+  private readonly leaseMs: number;
+  private readonly onClose: () => void;
   private hot: ReturnType<typeof prepareHotQueries> | null = null;
 
   /** The prepared hot queries, built on first use. */
@@ -152,6 +159,9 @@ export class SqliteStore implements Store {
   ) {
     this.now = options.now ?? Date.now;
     this.expectedMigrations = options.expectedMigrations;
+    this.instanceId = options.instanceId;
+    this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+    this.onClose = options.onClose ?? (() => {});
   }
 
   /**
@@ -193,20 +203,20 @@ export class SqliteStore implements Store {
   }
 
   async addToken(userId: string, tokenHash: string): Promise<void> {
-    this.db.insert(apiTokens).values({ userId, tokenHash, createdAt: this.now() }).run();
+    this.write((tx) => tx.insert(apiTokens).values({ userId, tokenHash, createdAt: this.now() }).run());
   }
 
   async revokeTokens(userId: string): Promise<number> {
-    const result = this.db
+    const result = this.write((tx) => tx
       .update(apiTokens)
       .set({ revokedAt: this.now() })
       .where(and(eq(apiTokens.userId, userId), isNull(apiTokens.revokedAt)))
-      .run();
+      .run());
     return result.changes;
   }
 
-  async findUserByTokenHash(tokenHash: string): Promise<User | null> {
-    return this.q.userByTokenHash.get({ tokenHash })?.user ?? null;
+  async findViewerByTokenHash(tokenHash: string): Promise<Viewer | null> {
+    return this.q.viewerByTokenHash.get({ tokenHash }) ?? null;
   }
 
   async getOrCreateSetting(key: string, create: () => string): Promise<string> {
@@ -233,9 +243,7 @@ export class SqliteStore implements Store {
 
       const created = newJobRow(job, this.now());
       tx.insert(videoJobs).values(created).run();
-      tx.insert(jobEvents)
-        .values({ ...eventOf(created, FIRST_EVENT_MESSAGE), seq: 1, at: created.createdAt })
-        .run();
+      tx.insert(jobEvents).values(firstEvent(created)).run();
       return { kind: 'created', job: created };
     });
   }
@@ -259,23 +267,26 @@ export class SqliteStore implements Store {
     return this.write((tx) => changes.map((change) => this.applyChange(tx, change.id, change.patch, change.options ?? {})));
   }
 
-  /** One change inside the caller's transaction: compare-and-set on the version, the row, and its event. */
+  /** One change inside the caller's transaction: compare-and-set on the revision, fenced by the lease; the row and event as planned. */
   private applyChange(tx: SyncDb, id: string, patch: VideoJobPatch, options: UpdateJobOptions): VideoJob | null {
     const current = this.q.jobById.get({ id });
     if (!current) return null;
-    if (options.ifVersion !== undefined && current.version !== options.ifVersion) return null;
-
+    if (options.ifRevision !== undefined && current.revision !== options.ifRevision) return null;
+    if (this.leasedByOther(current, leaseClock())) return null;
     const now = this.now();
-    const updated: VideoJob = { ...current, ...patchableFields(patch), version: current.version + 1, updatedAt: now };
-    this.q.updateJob.run(encodeJobColumns(updated));
 
-    const message = options.message ?? null;
-    if (message !== null || publicStateChanged(current, updated)) {
+    const { row, event } = planJobChange(current, patch, options, now);
+    this.q.updateJob.run(encodeJobColumns(row));
+    if (event) {
       const lastSeq = this.q.lastSeq.get({ id })?.seq ?? 0;
-      this.q.insertEvent.run({ ...eventOf(updated, message), seq: lastSeq + 1, at: now });
+      this.q.insertEvent.run({ ...event, seq: lastSeq + 1 });
     }
     if (options.videoAssets?.length) tx.insert(videoAssets).values(options.videoAssets).run();
-    return updated;
+    return row;
+  }
+
+  private leasedByOther(job: VideoJob, now: number): boolean {
+    return job.leaseOwner !== null && job.leaseOwner !== this.instanceId && (job.leaseExpiresAt ?? 0) > now;
   }
 
   async deleteJob(id: string): Promise<VideoAsset[]> {
@@ -373,27 +384,101 @@ export class SqliteStore implements Store {
 
   // ---- Engine queries ----
 
-  async listDueJobs(now: number, limit: number): Promise<VideoJob[]> {
-    return this.db
-      .select()
-      .from(videoJobs)
-      .where(and(inArray(videoJobs.phase, DUE_PHASES), lte(videoJobs.nextCheckAt, now)))
-      .orderBy(asc(videoJobs.nextCheckAt), asc(videoJobs.id))
-      .limit(limit)
-      .all();
+  async claimDueJobs(query: ClaimQuery): Promise<VideoJob[]> {
+    if (query.limit <= 0 || query.phases.length === 0) return [];
+    return this.write((tx) => {
+      const now = leaseClock();
+      const due = tx
+        .select()
+        .from(videoJobs)
+        .where(and(inArray(videoJobs.phase, [...query.phases]), lte(videoJobs.nextCheckAt, query.dueBy), leaseFree(now)))
+        .orderBy(asc(videoJobs.nextCheckAt), asc(videoJobs.id))
+        .limit(query.limit)
+        .all();
+      return due.map((job) => this.lease(tx, job, now));
+    });
   }
 
-  async listWaitingJobs(): Promise<VideoJob[]> {
-    return this.db
-      .select()
-      .from(videoJobs)
-      .where(eq(videoJobs.phase, 'waiting'))
-      .orderBy(asc(videoJobs.createdAt), asc(videoJobs.id))
-      .all();
+  async claimAdmissions(maxInFlight: number): Promise<Admission> {
+    return this.write((tx) => {
+      const now = leaseClock();
+      const dueBy = this.now();
+      let slots = maxInFlight - countInFlight(tx, now);
+      const waiting = tx
+        .select()
+        .from(videoJobs)
+        .where(and(eq(videoJobs.phase, 'waiting'), leaseFree(now)))
+        .orderBy(asc(videoJobs.createdAt), asc(videoJobs.id))
+        .all();
+      const cursor = tx.select().from(settings).where(eq(settings.key, ADMISSION_CURSOR_SETTING)).get()?.value ?? null;
+      let lastServed = cursor;
+      const admitted: VideoJob[] = [];
+      const queue: VideoJob[] = [];
+      for (const job of admissionOrder(waiting, cursor)) {
+        if (slots > 0 && (job.nextCheckAt ?? 0) <= dueBy) {
+          slots--;
+          lastServed = job.ownerId;
+          admitted.push(this.lease(tx, job, now));
+        } else {
+          queue.push(job);
+        }
+      }
+      if (lastServed !== cursor && lastServed !== null) {
+        tx.insert(settings)
+          .values({ key: ADMISSION_CURSOR_SETTING, value: lastServed })
+          .onConflictDoUpdate({ target: settings.key, set: { value: lastServed } })
+          .run();
+      }
+      return { admitted, queue };
+    });
+  }
+
+  /** Leases `job` to this replica inside the caller's transaction; a claim is a write (revision + 1), not a visible change. */
+  private lease(tx: SyncDb, job: VideoJob, now: number): VideoJob {
+    const leased: VideoJob = { ...job, revision: job.revision + 1, leaseOwner: this.instanceId, leaseExpiresAt: now + this.leaseMs };
+    tx.update(videoJobs)
+      .set({ revision: leased.revision, leaseOwner: leased.leaseOwner, leaseExpiresAt: leased.leaseExpiresAt })
+      .where(eq(videoJobs.id, job.id))
+      .run();
+    return leased;
+  }
+
+  async renewLeases(jobIds: readonly string[]): Promise<string[]> {
+    if (jobIds.length === 0) return [];
+    return this.write((tx) =>
+      tx
+        .update(videoJobs)
+        .set({ leaseExpiresAt: leaseClock() + this.leaseMs })
+        .where(and(eq(videoJobs.leaseOwner, this.instanceId), inArray(videoJobs.id, [...jobIds])))
+        .returning({ id: videoJobs.id })
+        .all()
+        .map((row) => row.id),
+    );
+  }
+
+  async releaseLeases(jobIds: readonly string[]): Promise<void> {
+    if (jobIds.length === 0) return;
+    this.write((tx) =>
+      tx
+        .update(videoJobs)
+        .set({ leaseOwner: null, leaseExpiresAt: null })
+        .where(and(eq(videoJobs.leaseOwner, this.instanceId), inArray(videoJobs.id, [...jobIds])))
+        .run(),
+    );
+  }
+
+  async countLeases(): Promise<number> {
+    return (
+      this.db
+        .select({ n: count() })
+        .from(videoJobs)
+        .where(and(eq(videoJobs.leaseOwner, this.instanceId), gt(videoJobs.leaseExpiresAt, leaseClock())))
+        .get()?.n ?? 0
+    );
   }
 
   async countInFlight(): Promise<number> {
-    return this.db.select({ n: count() }).from(videoJobs).where(inArray(videoJobs.phase, IN_FLIGHT_PHASES)).get()?.n ?? 0;
+    return countInFlight(this.db, leaseClock());
   }
 
   async countJobsByStatus(): Promise<Partial<Record<JobStatus, number>>> {
@@ -406,7 +491,7 @@ export class SqliteStore implements Store {
     return this.db
       .select()
       .from(videoJobs)
-      .where(inArray(videoJobs.phase, UNFINISHED_PHASES))
+      .where(inArray(videoJobs.phase, [...UNFINISHED_PHASES]))
       .orderBy(asc(videoJobs.createdAt), asc(videoJobs.id))
       .all();
   }
@@ -452,7 +537,7 @@ export class SqliteStore implements Store {
   // ---- Audio ----
 
   async addAudio(audio: AudioAsset): Promise<void> {
-    this.db.insert(audioAssets).values(audio).run();
+    this.write((tx) => tx.insert(audioAssets).values(audio).run());
   }
 
   async getAudios(ids: readonly string[]): Promise<Array<AudioAsset | null>> {
@@ -464,7 +549,33 @@ export class SqliteStore implements Store {
   }
 
   async setAudioUpstreamId(id: string, upstreamAssetId: string): Promise<void> {
-    this.db.update(audioAssets).set({ upstreamAssetId }).where(eq(audioAssets.id, id)).run();
+    this.write((tx) => tx.update(audioAssets).set({ upstreamAssetId }).where(eq(audioAssets.id, id)).run());
+  }
+
+  // ---- Replicas ----
+
+  async heartbeat(): Promise<void> {
+    const now = leaseClock();
+    this.write((tx) =>
+      tx
+        .insert(replicas)
+        .values({ instanceId: this.instanceId, startedAt: now, heartbeatAt: now })
+        .onConflictDoUpdate({ target: replicas.instanceId, set: { heartbeatAt: now } })
+        .run(),
+    );
+  }
+
+  async listLiveReplicas(): Promise<Replica[]> {
+    return this.db
+      .select()
+      .from(replicas)
+      .where(gt(replicas.heartbeatAt, leaseClock() - REPLICA_LIVE_MS))
+      .orderBy(asc(replicas.startedAt), asc(replicas.instanceId))
+      .all();
+  }
+
+  async removeReplica(): Promise<void> {
+    this.write((tx) => tx.delete(replicas).where(eq(replicas.instanceId, this.instanceId)).run());
   }
 
   // ---- Lifecycle ----
@@ -485,6 +596,12 @@ export class SqliteStore implements Store {
     // SQLite's advice for closing connections: refresh the planner's statistics where they are stale (cheap).
     this.sqlite.pragma('optimize');
     this.sqlite.close();
+    this.onClose();
+  }
+
+  /** Drops every lease: only for the process that holds the database file's lock, when it starts. */
+  async clearLeases(): Promise<void> {
+    this.write((tx) => tx.update(videoJobs).set({ leaseOwner: null, leaseExpiresAt: null }).where(isNotNull(videoJobs.leaseOwner)).run());
   }
 
   // ---- Diagnostics (tests, health checks) ----
@@ -516,6 +633,26 @@ export class SqliteStore implements Store {
   }
 }
 
+/**
+ * Leases and heartbeats run on the machine's clock, as PostgreSQL's run on the database's: never on the clock of stored
+ * times, which tests move by hand.
+ */
+const leaseClock = (): number => Date.now();
+
+/** No live lease: never leased, released, or expired (its replica died or stalled). */
+function leaseFree(now: number): SQL {
+  return or(isNull(videoJobs.leaseOwner), lte(videoJobs.leaseExpiresAt, now))!;
+}
+
+function countInFlight(db: SyncDb, now: number): number {
+  // One phase condition (not an OR of two) keeps the phase index usable.
+  const holdingSlot = and(
+    inArray(videoJobs.phase, [...IN_FLIGHT_PHASES, 'waiting']),
+    or(sql`${videoJobs.phase} <> 'waiting'`, and(isNotNull(videoJobs.leaseOwner), gt(videoJobs.leaseExpiresAt, now))),
+  );
+  return db.select({ n: count() }).from(videoJobs).where(holdingSlot).get()?.n ?? 0;
+}
+
 function countActive(db: SyncDb, ownerId: string): number {
   return (
     db
@@ -532,68 +669,6 @@ function findByIdempotencyKey(db: SyncDb, ownerId: string, idempotencyKey: strin
     .from(videoJobs)
     .where(and(eq(videoJobs.ownerId, ownerId), eq(videoJobs.idempotencyKey, idempotencyKey)))
     .get();
-}
-
-/** A new job as admitted: PENDING, waiting for admission right away, every counter at zero. */
-function newJobRow(job: NewVideoJob, now: number): VideoJob {
-  return {
-    id: job.id,
-    ownerId: job.ownerId,
-    idempotencyKey: job.idempotencyKey,
-    prompt: job.prompt,
-    negativePrompt: job.negativePrompt,
-    size: job.size,
-    durationSeconds: job.durationSeconds,
-    enablePromptExpansion: job.enablePromptExpansion,
-    seed: job.seed,
-    seedDrawn: job.seedDrawn,
-    audioId: job.audioId,
-    version: 1,
-    status: 'PENDING',
-    phase: 'waiting',
-    upstreamStatus: null,
-    upstreamJobId: null,
-    progress: 0,
-    queuePosition: null,
-    error: null,
-    creativeUnitsCost: null,
-    createdAt: now,
-    updatedAt: now,
-    submittedAt: null,
-    completedAt: null,
-    nextCheckAt: now,
-    upstreamRequest: null,
-    upstreamPayload: null,
-    submitAttempts: 0,
-    submitStartedAt: null,
-    pollFailures: 0,
-    notFoundCount: 0,
-    lastUpstreamChangeAt: null,
-    stalled: false,
-    upstreamSucceededAt: null,
-    upstreamAssetIds: [],
-    mirrorAttempts: 0,
-  };
-}
-
-/**
- * Only the patchable columns of a patch: callers sometimes spread a whole job into a patch, and its id,
- * version or parameters must never overwrite the stored ones.
- */
-function patchableFields(patch: VideoJobPatch): VideoJobPatch {
-  // Undefined means "not part of the patch", as drizzle's `set` treats it.
-  return Object.fromEntries(Object.entries(patch).filter(([key, value]) => PATCHABLE_COLUMNS.has(key) && value !== undefined));
-}
-
-/** What clients see change; progress alone counts too (CONTRACT §5: one event per change). */
-function publicStateChanged(before: VideoJob, after: VideoJob): boolean {
-  return (
-    before.status !== after.status || before.upstreamStatus !== after.upstreamStatus || before.progress !== after.progress
-  );
-}
-
-function eventOf(job: VideoJob, message: string | null): Omit<JobEvent, 'seq' | 'at'> {
-  return { jobId: job.id, status: job.status, upstreamStatus: job.upstreamStatus, progress: job.progress, message };
 }
 
 /** Groups rows (already in their final order) by job, with an entry, possibly empty, for every requested id. */

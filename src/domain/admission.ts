@@ -1,5 +1,5 @@
 // Fair admission: waiting jobs are served round-robin across owners, so one owner's burst cannot starve another.
-import type { VideoJob } from '../domain/video-job.ts';
+import type { VideoJob } from './video-job.ts';
 
 /**
  * The order in which waiting jobs will be admitted: one job per owner per round, owners in rotation order

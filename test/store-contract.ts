@@ -1,97 +1,48 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+// The store contract: every Store implementation (SQLite, PostgreSQL) runs this suite through `describeStore`, so that
+// the engine and the API see one behaviour whatever DATABASE_URL names. Implementation-only checks (SQLite's pragmas
+// and query plans, PostgreSQL's migration lock and replica rule) live in their own files.
+import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { matchesFilter, type VideoJobFilter, type VideoJobOrder } from '../src/domain/job-filter.ts';
 import type { JobStatus, VideoJob } from '../src/domain/video-job.ts';
-import { databaseFilePath, openSqliteStore } from '../src/store/sqlite/open.ts';
-import type { JobCursor, JobPage, JobPageQuery } from '../src/store/store.ts';
-import { newJob, StoreFiles, videoAsset, type Statement } from './helpers/store-fixtures.ts';
+import type { JobCursor, JobPage, JobPageQuery, Store } from '../src/store/store.ts';
+import { newJob, videoAsset, type FakeClock, type Statement } from './helpers/store-fixtures.ts';
 
-const files = new StoreFiles();
-afterAll(() => files.cleanup());
+export interface OpenedStore {
+  store: Store;
+  /** The clock of stored times (createdAt, updatedAt, event times); leases and heartbeats use the database's clock. */
+  clock: FakeClock;
+  /** Every statement the store ran, in order. */
+  statements: Statement[];
+}
+
+export interface StoreHarness {
+  /** A store on a fresh, empty database. */
+  open(options?: { instanceId?: string; leaseMs?: number }): Promise<OpenedStore>;
+  /** Another store (another replica, or the token CLI) on the database of `store`, with its own instance id. */
+  openBeside(store: Store, options?: { instanceId?: string; leaseMs?: number }): Promise<Store>;
+}
 
 const NO_QUOTA = { maxActiveJobs: 1_000_000 };
 
-async function openWithUser(name = 'alice') {
-  const opened = await files.open();
-  const { user } = await opened.store.ensureUser(name);
-  return { ...opened, user };
-}
-
-async function createdJob(store: Awaited<ReturnType<typeof files.open>>['store'], job = newJob('unused')) {
+async function createdJob(store: Store, job = newJob('unused')) {
   const result = await store.createJob(job, NO_QUOTA);
   if (result.kind !== 'created') throw new Error(`expected a created job, got ${result.kind}`);
   return result.job;
 }
 
-describe('opening', () => {
-  it('applies the migrations and sets the connection pragmas', async () => {
-    const { store } = await files.open();
-    expect(await store.isReady()).toBe(true);
-    expect(store.readPragma('journal_mode')).toBe('wal');
-    expect(store.readPragma('synchronous')).toBe(2); // FULL
-    expect(store.readPragma('foreign_keys')).toBe(1);
-    expect(store.readPragma('busy_timeout')).toBe(5000);
-  });
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-  it('accepts file: URLs, plain paths and :memory:, creating the parent directory', async () => {
-    expect(databaseFilePath('file:./data/gateway.db')).toBe('./data/gateway.db');
-    expect(databaseFilePath('file:/abs/gateway.db')).toBe('/abs/gateway.db');
-    expect(databaseFilePath('file:///abs/gateway.db')).toBe('/abs/gateway.db');
-    expect(databaseFilePath('data/gateway.db')).toBe('data/gateway.db');
-    expect(databaseFilePath(':memory:')).toBe(':memory:');
+export function describeStore(name: string, h: StoreHarness): void {
+  async function openWithUser(userName = 'alice', options?: { instanceId?: string; leaseMs?: number }) {
+    const opened = await h.open(options);
+    const { user } = await opened.store.ensureUser(userName);
+    return { ...opened, user };
+  }
 
-    const nested = path.join(files.dir, 'nested', 'deeper', 'gateway.db');
-    const fromUrl = await openSqliteStore(`file:${nested}`);
-    await fromUrl.ensureUser('ada');
-    await fromUrl.close();
-    expect(fs.existsSync(nested)).toBe(true);
-
-    const plain = path.join(files.dir, 'plain', 'gateway.db');
-    const fromPath = await openSqliteStore(plain);
-    expect(await fromPath.isReady()).toBe(true);
-    await fromPath.close();
-    expect(fs.existsSync(plain)).toBe(true);
-
-    const memory = await openSqliteStore(':memory:');
-    expect(await memory.isReady()).toBe(true);
-    expect(await memory.countUsers()).toBe(0);
-    await memory.close();
-  });
-
-  it('keeps the data when the same file is opened again', async () => {
-    const { store, file, user } = await openWithUser();
-    const job = await createdJob(store, newJob(user.id, { idempotencyKey: 'k1' }));
-    await store.updateJob(job.id, { status: 'QUEUED', upstreamJobId: 'up-1' });
-    await store.close();
-
-    const reopened = await openSqliteStore(file);
-    expect(await reopened.isReady()).toBe(true);
-    expect(await reopened.findUserByName('alice')).toEqual(user);
-    expect(await reopened.getJob(job.id)).toMatchObject({ status: 'QUEUED', version: 2, upstreamJobId: 'up-1' });
-    expect((await reopened.listEvents([job.id])).get(job.id)?.map((e) => e.seq)).toEqual([1, 2]);
-    await reopened.close();
-  });
-
-  it('shares one file between two connections (e.g. the token CLI beside the server)', async () => {
-    const { store, file, user } = await openWithUser();
-    const second = await openSqliteStore(file);
-    const job = await createdJob(second, newJob(user.id));
-    expect((await store.updateJob(job.id, { status: 'QUEUED' }))?.version).toBe(2);
-    expect((await second.getJob(job.id))?.status).toBe('QUEUED');
-    await second.close();
-  });
-
-  it('isReady is false once the database is closed', async () => {
-    const { store } = await files.open();
-    await store.close();
-    expect(await store.isReady()).toBe(false);
-  });
-});
-
+describe(`${name}: the store contract`, () => {
 describe('users, tokens, settings and audio', () => {
   it('ensureUser creates a user once', async () => {
-    const { store, clock } = await files.open();
+    const { store, clock } = await h.open();
     const first = await store.ensureUser('alice');
     expect(first.created).toBe(true);
     expect(first.user).toMatchObject({ name: 'alice', createdAt: clock.time });
@@ -103,16 +54,16 @@ describe('users, tokens, settings and audio', () => {
   });
 
   it('finds users by active token and revokes every token of a user', async () => {
-    const { store } = await files.open();
+    const { store } = await h.open();
     const { user: alice } = await store.ensureUser('alice');
     const { user: bob } = await store.ensureUser('bob');
     await store.addToken(alice.id, 'hash-a1');
     await store.addToken(alice.id, 'hash-a2');
     await store.addToken(bob.id, 'hash-b1');
-    await expect(store.addToken(bob.id, 'hash-a1')).rejects.toThrow(/UNIQUE/);
+    await expect(store.addToken(bob.id, 'hash-a1')).rejects.toThrow(/unique/i);
 
-    expect(await store.findUserByTokenHash('hash-a2')).toEqual(alice);
-    expect(await store.findUserByTokenHash('unknown')).toBeNull();
+    expect((await store.findViewerByTokenHash('hash-a2'))?.user).toEqual(alice);
+    expect(await store.findViewerByTokenHash('unknown')).toBeNull();
     expect(await store.listUsers()).toEqual([
       { ...alice, activeTokens: 2 },
       { ...bob, activeTokens: 1 },
@@ -120,26 +71,24 @@ describe('users, tokens, settings and audio', () => {
 
     expect(await store.revokeTokens(alice.id)).toBe(2);
     expect(await store.revokeTokens(alice.id)).toBe(0);
-    expect(await store.findUserByTokenHash('hash-a1')).toBeNull();
-    expect(await store.findUserByTokenHash('hash-b1')).toEqual(bob);
+    expect(await store.findViewerByTokenHash('hash-a1')).toBeNull();
+    expect((await store.findViewerByTokenHash('hash-b1'))?.user).toEqual(bob);
     expect((await store.listUsers()).map((u) => u.activeTokens)).toEqual([0, 1]);
 
     await store.addToken(alice.id, 'hash-a3');
-    expect(await store.findUserByTokenHash('hash-a3')).toEqual(alice);
+    expect((await store.findViewerByTokenHash('hash-a3'))?.user).toEqual(alice);
   });
 
-  it('getOrCreateSetting creates the value once and keeps it across reopening', async () => {
-    const { store, file } = await files.open();
+  it('getOrCreateSetting creates the value once, for every store on the database', async () => {
+    const { store } = await h.open();
     const create = vi.fn(() => 'secret-1');
     expect(await store.getOrCreateSetting('media_secret', create)).toBe('secret-1');
     expect(await store.getOrCreateSetting('media_secret', () => 'secret-2')).toBe('secret-1');
     expect(create).toHaveBeenCalledTimes(1);
     expect(await store.getOrCreateSetting('other', () => 'x')).toBe('x');
-    await store.close();
 
-    const reopened = await openSqliteStore(file);
-    expect(await reopened.getOrCreateSetting('media_secret', () => 'secret-3')).toBe('secret-1');
-    await reopened.close();
+    const beside = await h.openBeside(store);
+    expect(await beside.getOrCreateSetting('media_secret', () => 'secret-3')).toBe('secret-1');
   });
 
   it('stores audio and sets its upstream id', async () => {
@@ -200,6 +149,9 @@ describe('createJob', () => {
       upstreamSucceededAt: null,
       upstreamAssetIds: [],
       mirrorAttempts: 0,
+      revision: 1,
+      leaseOwner: null,
+      leaseExpiresAt: null,
     };
     expect(result).toEqual({ kind: 'created', job: expected });
     expect(await store.getJob(input.id)).toEqual(expected);
@@ -261,8 +213,23 @@ describe('updateJob', () => {
   it('bumps the version and updatedAt; a queuePosition-only change adds no event', async () => {
     const now = opened.clock.advance(500);
     const updated = await opened.store.updateJob(job.id, { queuePosition: 3 });
-    expect(updated).toEqual({ ...job, queuePosition: 3, version: 2, updatedAt: now });
+    expect(updated).toEqual({ ...job, queuePosition: 3, version: 2, revision: 2, updatedAt: now });
     expect(await seqs()).toEqual([1]);
+  });
+
+  it('counts only visible changes in the version: scheduling state moves the revision alone', async () => {
+    const { store, clock } = opened;
+    clock.advance(500);
+    const scheduled = await store.updateJob(job.id, { nextCheckAt: clock.time + 2000, pollFailures: 2, upstreamPayload: { raw: true } });
+    expect(scheduled).toEqual({ ...job, nextCheckAt: clock.time + 2000, pollFailures: 2, upstreamPayload: { raw: true }, revision: 2 });
+    expect(await store.getJob(job.id)).toEqual(scheduled);
+    expect(await seqs()).toEqual([1]);
+    // A job that hangs upstream at the same progress: six polls, nothing a client can see.
+    for (let poll = 0; poll < 6; poll++) await store.updateJob(job.id, { upstreamStatus: null, progress: 0, notFoundCount: 0, nextCheckAt: clock.advance(1000) });
+    expect(await store.getJob(job.id)).toMatchObject({ version: 1, revision: 8, updatedAt: job.updatedAt });
+    // Outputs are visible even when no field changes.
+    const stored = await store.updateJob(job.id, {}, { videoAssets: [videoAsset(job, 0)] });
+    expect(stored).toMatchObject({ version: 2, revision: 9, updatedAt: clock.time });
   });
 
   it('adds an event when status, upstream status or progress change, or with a message', async () => {
@@ -285,7 +252,8 @@ describe('updateJob', () => {
       [6, 'IN_PROGRESS', 'in-progress', 0.5, 'No progress for 5 minutes'],
     ]);
     expect(events.at(-1)!.at).toBe(at);
-    expect((await store.getJob(job.id))!.version).toBe(7);
+    // Six changes, five visible: the poll-failure count alone is scheduling state.
+    expect(await store.getJob(job.id)).toMatchObject({ version: 6, revision: 7 });
   });
 
   it('keeps event numbers gapless over many updates', async () => {
@@ -299,16 +267,19 @@ describe('updateJob', () => {
     expect((await opened.store.getJob(job.id))!.version).toBe(61);
   });
 
-  it('returns null on a version conflict or an unknown job, changing nothing', async () => {
+  it('returns null on a revision conflict or an unknown job, changing nothing', async () => {
     const { store } = opened;
-    expect(await store.updateJob(job.id, { status: 'QUEUED' }, { ifVersion: 5 })).toBeNull();
+    expect(await store.updateJob(job.id, { status: 'QUEUED' }, { ifRevision: 5 })).toBeNull();
     expect(await store.getJob(job.id)).toEqual(job);
     expect(await seqs()).toEqual([1]);
     expect(await store.updateJob('missing', { status: 'QUEUED' })).toBeNull();
 
-    const applied = await store.updateJob(job.id, { status: 'QUEUED' }, { ifVersion: 1 });
-    expect(applied).toMatchObject({ status: 'QUEUED', version: 2 });
-    expect(await store.updateJob(job.id, { status: 'IN_PROGRESS' }, { ifVersion: 1 })).toBeNull();
+    const applied = await store.updateJob(job.id, { status: 'QUEUED' }, { ifRevision: 1 });
+    expect(applied).toMatchObject({ status: 'QUEUED', version: 2, revision: 2 });
+    expect(await store.updateJob(job.id, { status: 'IN_PROGRESS' }, { ifRevision: 1 })).toBeNull();
+    // An invisible write moves the revision too: a writer that read before it loses the compare-and-set.
+    await store.updateJob(job.id, { nextCheckAt: 5 }, { ifRevision: 2 });
+    expect(await store.updateJob(job.id, { status: 'IN_PROGRESS' }, { ifRevision: 2 })).toBeNull();
   });
 
   it('round-trips JSON and boolean fields, and ignores identity fields spread into a patch', async () => {
@@ -343,7 +314,7 @@ describe('updateJob', () => {
     const { store, user } = opened;
     const other = await createdJob(store, newJob(user.id));
     await store.updateJob(job.id, { upstreamJobId: 'up-1' });
-    await expect(store.updateJob(other.id, { upstreamJobId: 'up-1' })).rejects.toThrow(/UNIQUE/);
+    await expect(store.updateJob(other.id, { upstreamJobId: 'up-1' })).rejects.toThrow(/unique/i);
     expect((await store.getJob(other.id))!.version).toBe(1);
     expect((await store.findJobByUpstreamId('up-1'))?.id).toBe(job.id);
     expect(await store.findJobByUpstreamId('up-2')).toBeNull();
@@ -407,40 +378,27 @@ describe('getJobs, listEvents and listVideoAssets', () => {
     expect(assets.get(ids[0])!.map((a) => a.outputIndex)).toEqual([0, 1]);
     expect(assets.get(ids[1])).toEqual([]);
 
-    // Above 500 ids the read is chunked.
     const many = Array.from({ length: 501 }, (_, i) => (i < 100 ? ids[i] : `missing-${i}`));
-    expect(await statementsOf(() => store.listEvents(many))).toBe(2);
     expect((await store.listEvents(many)).get(ids[0])).toHaveLength(3);
   });
 });
 
 describe('engine queries', () => {
-  it('lists due, waiting and unfinished jobs and counts in-flight ones', async () => {
+  it('lists unfinished jobs and counts in-flight ones', async () => {
     const { store, user, clock } = await openWithUser();
-    const t0 = clock.time;
     const make = async (patch: Parameters<typeof store.updateJob>[1]) => {
       clock.advance(1);
       const job = await createdJob(store, newJob(user.id));
       return (await store.updateJob(job.id, patch))!;
     };
-    const waitingLater = await make({ nextCheckAt: t0 + 50_000 });
-    const waitingNow = await make({});
-    const pollingDue = await make({ phase: 'polling', status: 'QUEUED', nextCheckAt: t0 + 300 });
-    const mirroringDue = await make({ phase: 'mirroring', status: 'IN_PROGRESS', nextCheckAt: t0 + 100 });
-    const submittingDue = await make({ phase: 'submitting', nextCheckAt: t0 + 200 });
-    const pollingLater = await make({ phase: 'polling', status: 'QUEUED', nextCheckAt: t0 + 10_000 });
+    const waiting = await make({});
+    const polling = await make({ phase: 'polling', status: 'QUEUED' });
+    const mirroring = await make({ phase: 'mirroring', status: 'IN_PROGRESS' });
+    const submitting = await make({ phase: 'submitting' });
     await make({ phase: 'done', status: 'SUCCEEDED', nextCheckAt: null });
-
     const ids = (jobs: VideoJob[]) => jobs.map((job) => job.id);
-    expect(ids(await store.listDueJobs(t0 + 1000, 10))).toEqual(ids([mirroringDue, submittingDue, pollingDue]));
-    expect(ids(await store.listDueJobs(t0 + 1000, 2))).toEqual(ids([mirroringDue, submittingDue]));
-    expect(ids(await store.listDueJobs(t0 + 200, 10))).toEqual(ids([mirroringDue, submittingDue]));
-    expect(await store.listDueJobs(t0, 10)).toEqual([]);
-    expect(ids(await store.listWaitingJobs())).toEqual(ids([waitingLater, waitingNow]));
-    expect(await store.countInFlight()).toBe(3);
-    expect(ids(await store.listUnfinishedJobs())).toEqual(
-      ids([waitingLater, waitingNow, pollingDue, mirroringDue, submittingDue, pollingLater]),
-    );
+    expect(await store.countInFlight()).toBe(2);
+    expect(ids(await store.listUnfinishedJobs())).toEqual(ids([waiting, polling, mirroring, submitting]));
   });
 
   it('recentRunDurations gives succeeded runs, newest first', async () => {
@@ -462,45 +420,241 @@ describe('engine queries', () => {
   });
 });
 
-describe('query plans', () => {
-  const lastStatement = (statements: Statement[]) => statements.at(-1)!;
+describe('leases', () => {
+  const ids = (jobs: VideoJob[]) => jobs.map((job) => job.id);
 
-  it('the due-job, waiting and in-flight queries search the phase index instead of scanning', async () => {
-    const { store, statements } = await openWithUser();
-    const planOf = async (run: () => Promise<unknown>) => {
-      await run();
-      const { sql, params } = lastStatement(statements);
-      return store.explainQueryPlan(sql, params).join('\n');
+  async function dueJobs() {
+    const opened = await openWithUser('alice', { instanceId: 'replica-a', leaseMs: 10_000 });
+    const { store, user, clock } = opened;
+    const t0 = clock.time;
+    const make = async (patch: Parameters<typeof store.updateJob>[1]) => {
+      clock.advance(1);
+      const job = await createdJob(store, newJob(user.id));
+      return (await store.updateJob(job.id, patch))!;
     };
+    const jobs = {
+      pollingDue: await make({ phase: 'polling', status: 'QUEUED', nextCheckAt: t0 + 300 }),
+      mirroringDue: await make({ phase: 'mirroring', status: 'IN_PROGRESS', nextCheckAt: t0 + 100 }),
+      submittingDue: await make({ phase: 'submitting', nextCheckAt: t0 + 200 }),
+      pollingLater: await make({ phase: 'polling', status: 'QUEUED', nextCheckAt: t0 + 10_000 }),
+      done: await make({ phase: 'done', status: 'SUCCEEDED', nextCheckAt: null }),
+    };
+    return { ...opened, t0, jobs };
+  }
 
-    const due = await planOf(() => store.listDueJobs(Date.now(), 50));
-    expect(due).not.toMatch(/SCAN video_jobs/);
-    expect(due).toMatch(/SEARCH video_jobs USING INDEX video_jobs_phase_next_check_idx \(phase=\? AND next_check_at<\?\)/);
-
-    for (const run of [() => store.listWaitingJobs(), () => store.countInFlight()]) {
-      const plan = await planOf(run);
-      expect(plan).not.toMatch(/SCAN video_jobs/);
-      expect(plan).toMatch(/video_jobs_phase_next_check_idx \(phase=\?/);
-    }
+  it('claims due jobs of the asked phases, oldest due first, each once', async () => {
+    const { store, t0, jobs } = await dueJobs();
+    const all = ['polling', 'mirroring', 'submitting'] as const;
+    expect(ids(await store.claimDueJobs({ phases: all, dueBy: t0 + 200, limit: 10 }))).toEqual(ids([jobs.mirroringDue, jobs.submittingDue]));
+    // Leased now: claiming again finds only what was left.
+    expect(ids(await store.claimDueJobs({ phases: all, dueBy: t0 + 1000, limit: 10 }))).toEqual(ids([jobs.pollingDue]));
+    expect(await store.claimDueJobs({ phases: all, dueBy: t0 + 1000, limit: 10 })).toEqual([]);
+    expect(ids(await store.claimDueJobs({ phases: ['polling'], dueBy: Number.MAX_SAFE_INTEGER, limit: 10 }))).toEqual(ids([jobs.pollingLater]));
+    expect(await store.claimDueJobs({ phases: all, dueBy: t0 + 1000, limit: 0 })).toEqual([]);
+    expect(await store.countLeases()).toBe(4);
   });
 
-  it('history pages search the owner indexes', async () => {
-    const { store, statements, user } = await openWithUser();
-    const planOf = async (query: JobPageQuery) => {
-      await store.listJobs(query);
-      const { sql, params } = lastStatement(statements);
-      return store.explainQueryPlan(sql, params).join('\n');
+  it('a claim is a write but no visible change: revision + 1, version and updatedAt unchanged', async () => {
+    const { store, t0, jobs } = await dueJobs();
+    const [claimed] = await store.claimDueJobs({ phases: ['mirroring'], dueBy: t0 + 1000, limit: 1 });
+    expect(claimed).toEqual({ ...jobs.mirroringDue, revision: jobs.mirroringDue.revision + 1, leaseOwner: 'replica-a', leaseExpiresAt: claimed!.leaseExpiresAt });
+    expect(claimed!.leaseExpiresAt).toBeGreaterThan(Date.now() + 5_000);
+    expect(await store.getJob(claimed!.id)).toEqual(claimed);
+  });
+
+  it('another replica cannot claim or change a leased job until the lease is released', async () => {
+    const { store, t0, jobs } = await dueJobs();
+    const other = await h.openBeside(store, { instanceId: 'replica-b' });
+    const [leased] = await store.claimDueJobs({ phases: ['polling'], dueBy: t0 + 1000, limit: 1 });
+    expect(leased!.id).toBe(jobs.pollingDue.id);
+    expect(await other.claimDueJobs({ phases: ['polling'], dueBy: t0 + 1000, limit: 5 })).toEqual([]);
+    // The holder's writes pass; another replica's are refused, compare-and-set or not.
+    expect(await other.updateJob(leased!.id, { progress: 0.5 }, { ifRevision: leased!.revision })).toBeNull();
+    expect(await other.updateJob(leased!.id, { progress: 0.5 })).toBeNull();
+    const written = await store.updateJob(leased!.id, { progress: 0.5 }, { ifRevision: leased!.revision });
+    expect(written).toMatchObject({ progress: 0.5, leaseOwner: 'replica-a' });
+    expect(await other.renewLeases([leased!.id])).toEqual([]);
+    await other.releaseLeases([leased!.id]); // not its lease: nothing happens
+    expect(await other.claimDueJobs({ phases: ['polling'], dueBy: t0 + 1000, limit: 5 })).toEqual([]);
+
+    await store.releaseLeases([leased!.id]);
+    expect(await store.countLeases()).toBe(0);
+    expect(await store.getJob(leased!.id)).toMatchObject({ leaseOwner: null, leaseExpiresAt: null, revision: written!.revision });
+    const [taken] = await other.claimDueJobs({ phases: ['polling'], dueBy: t0 + 1000, limit: 5 });
+    expect(taken).toMatchObject({ id: leased!.id, leaseOwner: 'replica-b' });
+  });
+
+  it('an expired lease is taken over, and the stale owner is fenced off', async () => {
+    const opened = await openWithUser('alice', { instanceId: 'replica-a', leaseMs: 300 });
+    const { store, user, clock } = opened;
+    const job = await createdJob(store, newJob(user.id));
+    await store.updateJob(job.id, { phase: 'polling', status: 'QUEUED', nextCheckAt: clock.time });
+    const other = await h.openBeside(store, { instanceId: 'replica-b', leaseMs: 10_000 });
+    const [stale] = await store.claimDueJobs({ phases: ['polling'], dueBy: clock.time, limit: 1 });
+    expect(await other.claimDueJobs({ phases: ['polling'], dueBy: clock.time, limit: 1 })).toEqual([]);
+    await sleep(450);
+    const [takenOver] = await other.claimDueJobs({ phases: ['polling'], dueBy: clock.time, limit: 1 });
+    expect(takenOver).toMatchObject({ id: job.id, leaseOwner: 'replica-b' });
+    // The stale owner wakes up: its write, its renewal and its release change nothing.
+    expect(await store.updateJob(job.id, { status: 'FAILED', phase: 'done' }, { ifRevision: stale!.revision })).toBeNull();
+    expect(await store.updateJob(job.id, { status: 'FAILED', phase: 'done' })).toBeNull();
+    expect(await store.renewLeases([job.id])).toEqual([]);
+    await store.releaseLeases([job.id]);
+    expect(await store.getJob(job.id)).toMatchObject({ status: 'QUEUED', leaseOwner: 'replica-b' });
+    expect(await other.updateJob(job.id, { progress: 0.25 }, { ifRevision: takenOver!.revision })).toMatchObject({ progress: 0.25 });
+  });
+
+  it('renewing keeps a lease alive past its first expiry', async () => {
+    const opened = await openWithUser('alice', { instanceId: 'replica-a', leaseMs: 400 });
+    const { store, user, clock } = opened;
+    const job = await createdJob(store, newJob(user.id));
+    await store.updateJob(job.id, { phase: 'mirroring', nextCheckAt: clock.time });
+    const other = await h.openBeside(store, { instanceId: 'replica-b' });
+    await store.claimDueJobs({ phases: ['mirroring'], dueBy: clock.time, limit: 1 });
+    for (let i = 0; i < 4; i++) {
+      await sleep(150);
+      expect(await store.renewLeases([job.id, 'unknown'])).toEqual([job.id]);
+    }
+    expect(await other.claimDueJobs({ phases: ['mirroring'], dueBy: clock.time, limit: 1 })).toEqual([]);
+    expect(await store.countLeases()).toBe(1);
+  });
+
+  it('concurrent claimers never get the same job', async () => {
+    const { store, user, clock } = await openWithUser('alice', { instanceId: 'replica-0' });
+    for (let i = 0; i < 40; i++) {
+      const job = await createdJob(store, newJob(user.id));
+      await store.updateJob(job.id, { phase: 'polling', status: 'QUEUED', nextCheckAt: clock.time });
+    }
+    const replicas = [store, ...(await Promise.all([1, 2, 3].map((i) => h.openBeside(store, { instanceId: `replica-${i}` }))))];
+    const claims = await Promise.all(
+      Array.from({ length: 16 }, (_, i) => replicas[i % 4]!.claimDueJobs({ phases: ['polling'], dueBy: clock.time, limit: 5 })),
+    );
+    const claimed = claims.flat().map((job) => job.id);
+    expect(new Set(claimed).size).toBe(claimed.length);
+    expect(claimed).toHaveLength(40);
+  });
+});
+
+describe('admission', () => {
+  async function waitingJobs(owners: string[], perOwner: number) {
+    const opened = await openWithUser(owners[0]);
+    const { store, clock } = opened;
+    const userIds: Record<string, string> = {};
+    for (const owner of owners) userIds[owner] = (await store.ensureUser(owner)).user.id;
+    // Owner a's burst first, then b's, then c's: admission must still alternate.
+    for (const owner of owners) {
+      for (let i = 0; i < perOwner; i++) {
+        clock.advance(1);
+        await createdJob(store, newJob(userIds[owner]!, { prompt: `${owner}-${i}` }));
+      }
+    }
+    return { ...opened, userIds };
+  }
+  const prompts = (jobs: VideoJob[]) => jobs.map((job) => job.prompt);
+
+  it('admits up to the free slots, round-robin across owners, and queues the rest in admission order', async () => {
+    const { store } = await waitingJobs(['a', 'b', 'c'], 3);
+    const first = await store.claimAdmissions(4);
+    expect(prompts(first.admitted)).toEqual(['a-0', 'b-0', 'c-0', 'a-1']);
+    expect(first.admitted.every((job) => job.leaseOwner === store.instanceId && job.phase === 'waiting')).toBe(true);
+    expect(prompts(first.queue)).toEqual(['b-1', 'c-1', 'a-2', 'b-2', 'c-2']);
+    // Leased waiting jobs hold their slots until they are submitted or given back.
+    expect(await store.countInFlight()).toBe(4);
+    expect((await store.claimAdmissions(4)).admitted).toEqual([]);
+    const second = await store.claimAdmissions(6);
+    // The rotation goes on after the owner served last (a), across calls.
+    expect(prompts(second.admitted)).toEqual(['b-1', 'c-1']);
+    expect(prompts(second.queue)).toEqual(['a-2', 'b-2', 'c-2']);
+  });
+
+  it('counts submitted jobs against the slots, skips jobs in backoff, and keeps the rotation for another replica', async () => {
+    const { store, clock } = await waitingJobs(['a', 'b'], 2);
+    const [first] = (await store.claimAdmissions(1)).admitted;
+    await store.updateJob(first!.id, { phase: 'polling', status: 'QUEUED' });
+    await store.releaseLeases([first!.id]);
+    const beside = await h.openBeside(store, { instanceId: 'replica-b' });
+    expect((await beside.claimAdmissions(1)).admitted).toEqual([]);
+    // b-0 backs off: the next admission skips it without losing its place in the queue.
+    const waiting = await store.listUnfinishedJobs();
+    const b0 = waiting.find((job) => job.prompt === 'b-0')!;
+    await store.updateJob(b0.id, { nextCheckAt: clock.time + 60_000 });
+    const next = await beside.claimAdmissions(2);
+    expect(prompts(next.admitted)).toEqual(['a-1']);
+    expect(prompts(next.queue)).toEqual(['b-0', 'b-1']);
+    expect(next.admitted[0]!.leaseOwner).toBe('replica-b');
+  });
+
+  it('never admits more than the slots when replicas admit at once', async () => {
+    const { store } = await waitingJobs(['a', 'b', 'c', 'd'], 5);
+    const replicas = [store, ...(await Promise.all([1, 2].map((i) => h.openBeside(store, { instanceId: `replica-${i}` }))))];
+    const rounds = await Promise.all(Array.from({ length: 9 }, (_, i) => replicas[i % 3]!.claimAdmissions(7)));
+    const admitted = rounds.flatMap((round) => round.admitted.map((job) => job.id));
+    expect(admitted).toHaveLength(7);
+    expect(new Set(admitted).size).toBe(7);
+    expect(await store.countInFlight()).toBe(7);
+  });
+});
+
+describe('quota and idempotency with several replicas', () => {
+  it('holds the active-job limit and one job per key under concurrent creates', async () => {
+    const { store, user } = await openWithUser();
+    const replicas = [store, ...(await Promise.all([1, 2].map((i) => h.openBeside(store, { instanceId: `replica-${i}` }))))];
+    const results = await Promise.all(
+      Array.from({ length: 18 }, (_, i) => replicas[i % 3]!.createJob(newJob(user.id), { maxActiveJobs: 5 })),
+    );
+    expect(results.filter((r) => r.kind === 'created')).toHaveLength(5);
+    expect(results.filter((r) => r.kind === 'quota')).toHaveLength(13);
+    const keyed = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => replicas[i % 3]!.createJob(newJob(user.id, { idempotencyKey: 'same-key' }), NO_QUOTA)),
+    );
+    expect(keyed.filter((r) => r.kind === 'created')).toHaveLength(1);
+    expect(new Set(keyed.map((r) => (r.kind === 'quota' ? null : r.job.id))).size).toBe(1);
+  });
+});
+
+describe("the owner's data version", () => {
+  it('moves on every visible write to the owner, from any replica, and never on scheduling state', async () => {
+    const { store, user } = await openWithUser();
+    const { user: bob } = await store.ensureUser('bob');
+    await store.addToken(user.id, 'hash-alice');
+    await store.addToken(bob.id, 'hash-bob');
+    const beside = await h.openBeside(store, { instanceId: 'replica-b' });
+    const version = async () => (await store.findViewerByTokenHash('hash-alice'))!.dataVersion;
+    const bobs = async () => (await store.findViewerByTokenHash('hash-bob'))!.dataVersion;
+    const moves = async (write: () => Promise<unknown>) => {
+      const before = await version();
+      await write();
+      return (await version()) - before;
     };
-    const cursor = { time: 1, id: 'x' };
-    expect(await planOf({ ownerId: user.id, order: 'CREATED_AT_DESC', after: cursor, limit: 10 })).toMatch(
-      /SEARCH video_jobs USING INDEX video_jobs_owner_created_idx \(owner_id=\? AND \(created_at,id\)<\(\?,\?\)\)/,
-    );
-    expect(await planOf({ ownerId: user.id, order: 'UPDATED_AT_DESC', before: cursor, limit: 10, fromEnd: true })).toMatch(
-      /SEARCH video_jobs USING INDEX video_jobs_owner_updated_idx/,
-    );
-    expect(await planOf({ ownerId: user.id, order: 'CREATED_AT_ASC', filter: { status: ['FAILED'] }, limit: 10 })).toMatch(
-      /SEARCH video_jobs USING INDEX video_jobs_owner_status_created_idx \(owner_id=\? AND status=\?\)/,
-    );
+    expect(await version()).toBe(0);
+    const job = await createdJob(store, newJob(user.id));
+    expect(await version()).toBeGreaterThan(0);
+    expect(await moves(() => beside.updateJob(job.id, { progress: 0.5 }))).toBeGreaterThan(0);
+    expect(await moves(() => beside.updateJob(job.id, { nextCheckAt: 1, pollFailures: 3 }))).toBe(0);
+    expect(await moves(() => store.claimDueJobs({ phases: ['waiting'], dueBy: Number.MAX_SAFE_INTEGER, limit: 5 }))).toBe(0);
+    const audio = { id: 'audio-v', ownerId: user.id, fileName: 'a.mp3', mimeType: 'audio/mpeg', byteSize: 1, durationSeconds: 3, sha256: 'ab'.repeat(32), filePath: 'audio/a.mp3', upstreamAssetId: null, createdAt: 1 };
+    expect(await moves(() => beside.addAudio(audio))).toBeGreaterThan(0);
+    expect(await moves(() => store.setAudioUpstreamId('audio-v', 'asset_1'))).toBeGreaterThan(0);
+    expect(await moves(() => store.deleteJob(job.id))).toBeGreaterThan(0);
+    expect(await bobs()).toBe(0);
+  });
+});
+
+describe('replicas', () => {
+  it('records heartbeats, lists the live replicas and forgets one that stops', async () => {
+    const { store } = await h.open({ instanceId: 'replica-a' });
+    const beside = await h.openBeside(store, { instanceId: 'replica-b' });
+    expect(await store.listLiveReplicas()).toEqual([]);
+    await store.heartbeat();
+    await beside.heartbeat();
+    await store.heartbeat();
+    const live = await store.listLiveReplicas();
+    expect(live.map((replica) => replica.instanceId).sort()).toEqual(['replica-a', 'replica-b']);
+    const a = live.find((replica) => replica.instanceId === 'replica-a')!;
+    expect(a.heartbeatAt).toBeGreaterThanOrEqual(a.startedAt);
+    expect(Math.abs(a.heartbeatAt - Date.now())).toBeLessThan(60_000);
+    await beside.removeReplica();
+    expect((await store.listLiveReplicas()).map((replica) => replica.instanceId)).toEqual(['replica-a']);
   });
 });
 
@@ -690,3 +844,5 @@ describe('listJobs and countJobs', () => {
     expect(await store.countJobs(opened.user.id, { createdAfter: instant, createdBefore: instant })).toBe(0);
   });
 });
+});
+}

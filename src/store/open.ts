@@ -1,0 +1,21 @@
+// Opens the store DATABASE_URL names: PostgreSQL for postgres:// URLs, otherwise the SQLite file (the default).
+import type { Store } from './store.ts';
+import { openSqliteStore } from './sqlite/open.ts';
+
+export interface OpenStoreOptions {
+  /** The replica the store acts for (lease owner, heartbeats). */
+  instanceId?: string;
+  /** The gateway's own store (not a CLI's): on SQLite, the file is locked for this process. */
+  exclusive?: boolean;
+  /** Receives every statement run through drizzle. */
+  logger?: (sql: string, params: unknown[]) => void;
+}
+
+export function isPostgresUrl(databaseUrl: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(databaseUrl);
+}
+
+export async function openStore(databaseUrl: string, options: OpenStoreOptions = {}): Promise<Store> {
+  if (isPostgresUrl(databaseUrl)) throw new Error('the PostgreSQL store is not built yet');
+  return openSqliteStore(databaseUrl, options);
+}
