@@ -8,7 +8,7 @@ import type { AudioAsset, JobError } from '../domain/video-job.ts';
 import { probeAudio } from '../media/probe/audio.ts';
 import { ScenarioError } from '../scenario/types.ts';
 import type { EngineContext } from './context.ts';
-import { isRejection } from './submit.ts';
+import { isRejection } from './upstream-errors.ts';
 
 export const AUDIO_LIMITS = { maxBytes: 15 * 1024 * 1024, minSeconds: 3, maxSeconds: 30 } as const;
 const UPLOAD_TIMEOUT_MS = 60_000;

@@ -10,9 +10,7 @@ import { probeMp4File } from '../media/probe/mp4.ts';
 import { ScenarioError } from '../scenario/types.ts';
 import { backoffDelay } from './backoff.ts';
 import { commitJobChange, endingPatch, type EngineContext } from './context.ts';
-
-/** Mirroring gives up this long after upstream success (CONTRACT.md §5), keeping the upstream asset ids. */
-const MIRROR_GIVE_UP_MS = 24 * 3_600_000;
+import { GIVE_UP_AFTER_MS } from './limits.ts';
 
 class MirrorCheckFailed extends Error {}
 
@@ -105,7 +103,8 @@ async function recordMirrorFailure(ctx: EngineContext, job: VideoJob, error: Err
   const since = job.upstreamSucceededAt ?? now;
   const attempts = job.mirrorAttempts + 1;
   ctx.log.warn({ jobId: job.id, attempts, error: error.message }, 'storing outputs failed; will retry');
-  if (now - since > MIRROR_GIVE_UP_MS) {
+  // Mirroring gives up 24 hours after upstream success (CONTRACT.md §5), keeping the upstream asset ids.
+  if (now - since > GIVE_UP_AFTER_MS) {
     await commitJobChange(ctx, job, {
       ...endingPatch(now, 'FAILED', {
         code: 'MIRROR_FAILED',

@@ -17,8 +17,6 @@ const JITTER = 0.05;
 /** A job with no upstream change for this long is polled slowly and flagged. */
 export const STALL_AFTER_MS = 30 * 60_000;
 export const STALLED_POLL_INTERVAL_MS = 5 * 60_000;
-/** Without an end after this long upstream, a job fails with TIMED_OUT. */
-export const UPSTREAM_TIMEOUT_MS = 24 * 3_600_000;
 
 export interface PollScheduleInput {
   /** Milliseconds since the job was submitted upstream. */

@@ -6,7 +6,9 @@ import type { JobStatus, VideoJob, VideoJobPatch } from '../domain/video-job.ts'
 import { ScenarioError, type UpstreamJob } from '../scenario/types.ts';
 import { backoffDelay } from './backoff.ts';
 import { commitJobChange, commitJobChanges, endingPatch, type EngineContext, type PlannedChange } from './context.ts';
-import { nextPollDelay, STALL_AFTER_MS, UPSTREAM_TIMEOUT_MS } from './poll-schedule.ts';
+import { CLOCK_SKEW_MS, GIVE_UP_AFTER_MS } from './limits.ts';
+import { nextPollDelay, STALL_AFTER_MS } from './poll-schedule.ts';
+import { oldestCreatedAt, pagesFor, upstreamJobPages } from './upstream-list.ts';
 import { mapUpstreamStatus } from './upstream-status.ts';
 
 /**
@@ -14,11 +16,8 @@ import { mapUpstreamStatus } from './upstream-status.ts';
  * enough: one request either way when only one of them is due, and the other is answered (and rescheduled) for free.
  */
 export const LIST_CALL_THRESHOLD = 2;
-const LIST_PAGE_SIZE = 100;
 /** Most list pages one round reads (2 000 upstream jobs); followed jobs older than that are read one by one. */
 const MAX_LIST_PAGES = 20;
-/** Upstream's clock may differ from ours: a page is known to be older than a job only past this margin. */
-const CLOCK_SKEW_MS = 5 * 60_000;
 /** Consecutive 404s before a submitted job counts as lost upstream. */
 const LOST_AFTER_NOT_FOUND = 3;
 /** Reads in parallel, at most. */
@@ -70,27 +69,22 @@ export async function pollJobs(ctx: EngineContext, due: VideoJob[], others: Vide
 async function listUpstreamJobsCovering(ctx: EngineContext, jobs: readonly VideoJob[]): Promise<Map<string, UpstreamJob> | null> {
   const wanted = new Set(jobs.map((job) => job.upstreamJobId!));
   const oldestSubmit = Math.min(...jobs.map((job) => job.submittedAt ?? ctx.now()));
-  const pages = Math.min(MAX_LIST_PAGES, Math.ceil(jobs.length / LIST_PAGE_SIZE) + 1);
   const listed = new Map<string, UpstreamJob>();
   let missing = wanted.size;
-  let token: string | null = null;
-  for (let page = 0; page < pages; page++) {
-    let list;
-    try {
-      list = await ctx.scenario.listJobs({ pageSize: LIST_PAGE_SIZE, paginationToken: token });
-    } catch (error) {
-      if (!(error instanceof ScenarioError)) throw error;
-      ctx.log.warn({ kind: error.kind, status: error.status, page }, 'job list failed; reading jobs one by one');
-      return page === 0 ? null : listed;
+  let pagesRead = 0;
+  try {
+    for await (const page of upstreamJobPages(ctx, Math.min(MAX_LIST_PAGES, pagesFor(jobs.length)))) {
+      pagesRead++;
+      for (const upstream of page) {
+        if (wanted.has(upstream.jobId) && !listed.has(upstream.jobId)) missing--;
+        listed.set(upstream.jobId, upstream);
+      }
+      if (missing <= 0 || oldestCreatedAt(page) < oldestSubmit - CLOCK_SKEW_MS) break;
     }
-    let oldest = Infinity;
-    for (const upstream of list.jobs) {
-      if (wanted.has(upstream.jobId) && !listed.has(upstream.jobId)) missing--;
-      listed.set(upstream.jobId, upstream);
-      if (upstream.createdAt !== null && upstream.createdAt < oldest) oldest = upstream.createdAt;
-    }
-    token = list.nextPaginationToken;
-    if (!token || missing <= 0 || oldest < oldestSubmit - CLOCK_SKEW_MS) break;
+  } catch (error) {
+    if (!(error instanceof ScenarioError)) throw error;
+    ctx.log.warn({ kind: error.kind, status: error.status, page: pagesRead }, 'job list failed; reading jobs one by one');
+    return pagesRead === 0 ? null : listed;
   }
   return listed;
 }
@@ -134,6 +128,27 @@ async function recordPollFailure(ctx: EngineContext, job: VideoJob, error: Scena
   });
   ctx.log.warn({ jobId: job.id, kind: error.kind, status: error.status, failures, delayMs: delay }, 'poll failed; backing off');
   await commitJobChange(ctx, job, { pollFailures: failures, nextCheckAt: now + delay });
+}
+
+/**
+ * The change that takes a job whose upstream job is known (a submit's answer, or one found by reconciliation) into
+ * polling; the first poll comes after `firstPollMs`, or on the schedule of a new job.
+ */
+export function intoPolling(ctx: EngineContext, job: VideoJob, upstream: UpstreamJob, submittedAt: number, firstPollMs?: number): VideoJobPatch {
+  const now = ctx.now();
+  const scheduled = schedulePoll(ctx, { ...job, submittedAt }, 0);
+  return {
+    phase: 'polling',
+    status: mapUpstreamStatus(upstream.status) === 'IN_PROGRESS' ? 'IN_PROGRESS' : 'QUEUED',
+    upstreamStatus: upstream.status,
+    upstreamJobId: upstream.jobId,
+    upstreamPayload: upstream.raw,
+    progress: upstream.progress,
+    submittedAt,
+    lastUpstreamChangeAt: now,
+    pollFailures: 0,
+    nextCheckAt: now + (firstPollMs === undefined ? scheduled : Math.min(scheduled, firstPollMs)),
+  };
 }
 
 /** Records what upstream says about a job and decides when to look next. */
@@ -197,7 +212,7 @@ function changeFor(ctx: EngineContext, job: VideoJob, upstream: UpstreamJob): Om
   }
 
   const submittedAt = job.submittedAt ?? now;
-  if (now - submittedAt > UPSTREAM_TIMEOUT_MS) {
+  if (now - submittedAt > GIVE_UP_AFTER_MS) {
     return {
       patch: {
         ...base,

@@ -6,18 +6,14 @@ import { ScenarioError, type UpstreamJob } from '../scenario/types.ts';
 import { inputMatches } from '../scenario/wan-request.ts';
 import { backoffDelay } from './backoff.ts';
 import { commitJobChangeSurely, endingPatch, type EngineContext } from './context.ts';
-import { schedulePoll } from './poll.ts';
-import { mapUpstreamStatus } from './upstream-status.ts';
+import { CLOCK_SKEW_MS, GIVE_UP_AFTER_MS } from './limits.ts';
+import { intoPolling } from './poll.ts';
+import { oldestCreatedAt, upstreamJobPages } from './upstream-list.ts';
 
 export const RECONCILE_FIRST_DELAY_MS = 2_000;
 /** How long after the submit started a job may still appear in the list before the outcome counts as unknown. */
 const DEFAULT_LOOK_FOR_MS = 60_000;
-/** Upstream clocks may differ from ours. */
-const CLOCK_SKEW_MS = 5 * 60_000;
-const PAGE_SIZE = 100;
 const MAX_PAGES = 10;
-/** Give up on an unreachable list after this long: the job fails as SUBMIT_UNCERTAIN. */
-const GIVE_UP_AFTER_MS = 24 * 3_600_000;
 
 export async function reconcileSubmit(ctx: EngineContext, job: VideoJob): Promise<void> {
   const now = ctx.now();
@@ -49,19 +45,15 @@ async function findCandidates(ctx: EngineContext, job: VideoJob, startedAt: numb
   const windowStart = startedAt - CLOCK_SKEW_MS;
   const windowEnd = startedAt + lookForMs + CLOCK_SKEW_MS;
   const matches: UpstreamJob[] = [];
-  let token: string | null = null;
-  for (let page = 0; page < MAX_PAGES; page++) {
-    const list = await ctx.scenario.listJobs({ pageSize: PAGE_SIZE, paginationToken: token });
-    for (const upstream of list.jobs) {
+  for await (const page of upstreamJobPages(ctx, MAX_PAGES)) {
+    for (const upstream of page) {
       const created = upstream.createdAt;
       const inWindow = created === null || (created >= windowStart && created <= windowEnd);
       const sameKind = upstream.jobType === null || upstream.jobType === 'custom';
       if (inWindow && sameKind && inputMatches(sent, upstream.input)) matches.push(upstream);
     }
     // Newest first: once a page reaches before the window, older pages cannot match.
-    const oldest = Math.min(...list.jobs.map((j) => j.createdAt ?? Infinity));
-    token = list.nextPaginationToken;
-    if (!token || oldest < windowStart) break;
+    if (oldestCreatedAt(page) < windowStart) break;
   }
   const unclaimed: UpstreamJob[] = [];
   for (const candidate of matches) {
@@ -72,24 +64,12 @@ async function findCandidates(ctx: EngineContext, job: VideoJob, startedAt: numb
 }
 
 async function adopt(ctx: EngineContext, job: VideoJob, upstream: UpstreamJob): Promise<void> {
-  const now = ctx.now();
-  const submittedAt = upstream.createdAt ?? job.submitStartedAt ?? now;
+  const submittedAt = upstream.createdAt ?? job.submitStartedAt ?? ctx.now();
   await commitJobChangeSurely(
     ctx,
     job,
-    {
-      phase: 'polling',
-      status: mapUpstreamStatus(upstream.status) === 'IN_PROGRESS' ? 'IN_PROGRESS' : 'QUEUED',
-      upstreamJobId: upstream.jobId,
-      upstreamStatus: upstream.status,
-      upstreamPayload: upstream.raw,
-      progress: upstream.progress,
-      submittedAt,
-      lastUpstreamChangeAt: now,
-      pollFailures: 0,
-      // Poll at once: the listed state may be old, and the job may be done already.
-      nextCheckAt: now + Math.min(schedulePoll(ctx, { ...job, submittedAt }, 0), ctx.settings.pollMinIntervalMs),
-    },
+    // Poll soon: the listed state may be old, and the job may be done already.
+    intoPolling(ctx, job, upstream, submittedAt, ctx.settings.pollMinIntervalMs),
     { message: 'Uncertain submit settled: the upstream job was found' },
   );
   ctx.log.info({ jobId: job.id, upstreamJobId: upstream.jobId }, 'uncertain submit reconciled');

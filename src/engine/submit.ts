@@ -7,21 +7,9 @@ import { ScenarioError } from '../scenario/types.ts';
 import { backoffDelay } from './backoff.ts';
 import { commitJobChange, commitJobChangeSurely, endingPatch, type EngineContext } from './context.ts';
 import { importAudioUpstream } from './audio-import.ts';
-import { mapUpstreamStatus } from './upstream-status.ts';
-import { schedulePoll } from './poll.ts';
+import { intoPolling } from './poll.ts';
 import { RECONCILE_FIRST_DELAY_MS } from './reconcile.ts';
-
-/** Statuses that mean upstream refused this request for good (CONTRACT.md §5). */
-const REJECTING_STATUSES = new Set([400, 401, 403, 404, 402, 409, 413, 422]);
-
-export function isRejection(error: ScenarioError): boolean {
-  return error.kind === 'http' && error.status !== null && REJECTING_STATUSES.has(error.status);
-}
-
-/** Upstream is busy or unreachable and nothing was taken: the job waits and is tried again. */
-function isBusy(error: ScenarioError): boolean {
-  return error.notSent || (error.kind === 'http' && error.status === 429);
-}
+import { isBusy, isRejection } from './upstream-errors.ts';
 
 export type SubmitOutcome = 'submitted' | 'backoff' | 'rejected' | 'uncertain' | 'skipped';
 
@@ -51,21 +39,8 @@ export async function submitJob(ctx: EngineContext, waiting: VideoJob): Promise<
 
   try {
     const result = await ctx.scenario.submitJob(ctx.settings.modelId, body);
-    const now = ctx.now();
     const upstream = result.job;
-    await commitJobChangeSurely(ctx, job, {
-      phase: 'polling',
-      status: mapUpstreamStatus(upstream.status) === 'IN_PROGRESS' ? 'IN_PROGRESS' : 'QUEUED',
-      upstreamStatus: upstream.status,
-      upstreamJobId: upstream.jobId,
-      upstreamPayload: upstream.raw,
-      progress: upstream.progress,
-      creativeUnitsCost: result.creativeUnitsCost,
-      submittedAt: now,
-      lastUpstreamChangeAt: now,
-      pollFailures: 0,
-      nextCheckAt: now + schedulePoll(ctx, { ...job, submittedAt: now }, 0),
-    });
+    await commitJobChangeSurely(ctx, job, { ...intoPolling(ctx, job, upstream, ctx.now()), creativeUnitsCost: result.creativeUnitsCost });
     ctx.health.recordSuccess();
     ctx.log.info({ jobId: job.id, upstreamJobId: upstream.jobId }, 'job submitted upstream');
     return 'submitted';
