@@ -8,6 +8,11 @@ import type { Config } from './config.ts';
 import { engineSettingsFrom } from './engine/context.ts';
 import { VideoJobEngine } from './engine/engine.ts';
 import { InProcessJobEventBus, type JobEventBus } from './events/job-event-bus.ts';
+import { resyncFrom } from './events/resync.ts';
+import { InProcessRateLimiter, type GenerateRateLimiter } from './engine/rate-limiter.ts';
+import { RedisJobEventBus } from './redis/job-event-bus.ts';
+import { RedisRateLimiter } from './redis/rate-limiter.ts';
+import type { RedisState } from './metrics/metrics.ts';
 import { createLogger, type Logger } from './log.ts';
 import { GatewayMetrics } from './metrics/metrics.ts';
 import { MeteredScenario } from './metrics/metered-scenario.ts';
@@ -25,6 +30,8 @@ import { serveStudio } from './http/studio.ts';
 export const SHUTDOWN_DRAIN_MS = 7_000;
 export const HEADERS_TIMEOUT_MS = 15_000;
 export const REQUEST_TIMEOUT_MS = 120_000;
+/** Replicas beat this often; one that misses three beats counts as gone (REPLICA_LIVE_MS). */
+export const HEARTBEAT_MS = 5_000;
 
 export interface AppOptions {
   log?: Logger;
@@ -70,6 +77,9 @@ export function createAppLogger(config: Config, destination?: DestinationStream)
 
 interface Parts {
   store?: Store;
+  bus?: JobEventBus;
+  rateLimiter?: GenerateRateLimiter & { close?(): Promise<void> };
+  heartbeat?: NodeJS.Timeout;
   simulator?: Simulator;
   engine?: VideoJobEngine;
   api?: GraphQLHandler;
@@ -85,8 +95,16 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
   async function start(): Promise<RunningApp> {
     if (running) return running;
     await mkdir(config.mediaDir, { recursive: true });
-    const store = await openStore(config.databaseUrl, { instanceId: config.instanceId, exclusive: true });
+    const store = await openStore(config.databaseUrl, {
+      instanceId: config.instanceId,
+      exclusive: true,
+      sharedWithReplicas: config.redisUrl !== null,
+    });
     parts.store = store;
+    await store.heartbeat();
+    parts.heartbeat = setInterval(() => {
+      store.heartbeat().catch((error: unknown) => log.warn({ err: error }, 'heartbeat not recorded'));
+    }, HEARTBEAT_MS);
 
     let upstreamUrl: string;
     let credentials: { apiKey: string; apiSecret: string };
@@ -103,7 +121,30 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
         'NO SCENARIO KEYS: running against the built-in Scenario simulator; videos are placeholders (set SCENARIO_SDK_API_KEY and SCENARIO_SDK_API_SECRET for real generation)',
       );
     }
-    const bus = new InProcessJobEventBus((error) => log.error({ err: error }, 'job listener failed'));
+    const onListenerError = (error: unknown) => log.error({ err: error }, 'job listener failed');
+    const redisLog = log.child({ component: 'redis' });
+    const redis = config.redisUrl
+      ? {
+          bus: new RedisJobEventBus({
+            url: config.redisUrl,
+            keyPrefix: config.redisKeyPrefix,
+            instanceId: config.instanceId,
+            log: redisLog,
+            resync: resyncFrom(store),
+            onListenerError,
+          }),
+          rateLimiter: new RedisRateLimiter({
+            url: config.redisUrl,
+            keyPrefix: config.redisKeyPrefix,
+            instanceId: config.instanceId,
+            limitPerMinute: config.generateRateLimitPerMinute,
+            log: redisLog,
+          }),
+        }
+      : null;
+    const bus: JobEventBus = parts.bus = redis?.bus ?? new InProcessJobEventBus(onListenerError);
+    const rateLimiter = parts.rateLimiter = redis?.rateLimiter ?? new InProcessRateLimiter(config.generateRateLimitPerMinute);
+    const redisState = (): RedisState => (redis ? redis.bus.connectionState() : 'off');
     // The metrics read the API's and the HTTP layer's counts when scraped; both exist by then.
     let api: GraphQLHandler | undefined;
     let traffic: HttpTraffic | undefined;
@@ -113,6 +154,10 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
         activeSubscriptions: () => bus.listenerCount(),
         activeWebSockets: () => api?.webSocketCount() ?? 0,
         inFlightRequests: () => traffic?.count() ?? 0,
+        liveReplicas: async () => (await store.listLiveReplicas()).length,
+        leasesHeld: () => store.countLeases(),
+        redisState,
+        instanceId: config.instanceId,
       },
       { onCollectError: (error) => log.debug({ err: error }, 'jobs metric not collected') },
     );
@@ -124,6 +169,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       log: log.child({ component: 'engine' }),
       tickMs: options.engineTickMs,
       onPollLag: metrics.observePollLag,
+      rateLimiter,
       settings: engineSettingsFrom(config),
     });
     const bootstrapToken = await bootstrapLocalUser(store);
@@ -163,7 +209,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
     const url = await listen(server, config.port, config.host);
     parts.server = server;
     publicUrl = config.publicUrl ?? url;
-    log.info({ url, publicUrl, upstream: upstreamMode }, 'gateway listening');
+    log.info({ url, publicUrl, upstream: upstreamMode, instanceId: config.instanceId, redis: redisState() }, 'gateway listening');
 
     running = {
       url,
@@ -180,7 +226,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
   }
 
   async function stop(): Promise<void> {
-    const { store, simulator, engine, api, traffic, server } = parts;
+    const { store, bus, rateLimiter, heartbeat, simulator, engine, api, traffic, server } = parts;
     parts = {};
     running = null;
     const started = Date.now();
@@ -206,6 +252,10 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       await attempt('server', serverClosed);
     }
     await attempt('simulator', simulator?.stop());
+    await attempt('event bus', bus?.close());
+    await attempt('rate limiter', rateLimiter?.close?.());
+    clearInterval(heartbeat);
+    await attempt('replica record', store?.removeReplica());
     await attempt('database', store?.close());
     if (server) log.info({ durationMs: Date.now() - started }, 'gateway stopped');
   }

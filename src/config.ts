@@ -18,6 +18,7 @@ const EnvSchema = z
       )
       .default('file:./data/gateway.db'),
     REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+    REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9:._-]{1,64}$/, "must be 1-64 letters, digits, ':', '.', '_' or '-'").default('vg:'),
     INSTANCE_ID: z
       .string()
       .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "must be 1-64 letters, digits, '.', '_' or '-'")
@@ -59,6 +60,8 @@ export interface Config {
   databaseUrl: string;
   /** null ⇒ one replica: events and rate limits stay in the process. */
   redisUrl: string | null;
+  /** Prefix of every Redis key and channel: several deployments (or test runs) can share one Redis. */
+  redisKeyPrefix: string;
   /** This replica's name in leases, logs and metrics. */
   instanceId: string;
   mediaDir: string;
@@ -101,6 +104,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     publicUrl: e.PUBLIC_URL ? e.PUBLIC_URL.replace(/\/+$/, '') : port === 0 ? null : `http://localhost:${port}`,
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL ?? null,
+    redisKeyPrefix: e.REDIS_KEY_PREFIX,
     instanceId: e.INSTANCE_ID ?? `gw-${randomBytes(4).toString('hex')}`,
     mediaDir: e.MEDIA_DIR,
     nodeEnv: e.NODE_ENV,

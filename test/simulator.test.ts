@@ -347,6 +347,8 @@ describe('faults', () => {
       expect(stats.duplicateInputs).toEqual([stableStringify({ seed: 1, prompt: 'twice' })]);
       expect(stats.jobs).toHaveLength(3);
       expect(stats.requests.submit).toEqual({ 200: 3 });
+      // All three still running: the most unfinished at once.
+      expect(stats.maxConcurrentJobs).toBe(3);
     } finally {
       await fresh.stop();
     }

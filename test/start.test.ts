@@ -1,6 +1,6 @@
 // `npm start` as a user runs it: a real process, a fresh data directory, no keys.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -17,8 +17,8 @@ interface Started {
   exited: Promise<number | null>;
 }
 
-async function startGateway(): Promise<Started> {
-  const child = spawn(join(PROJECT_ROOT, 'node_modules/.bin/tsx'), ['src/main.ts'], {
+function spawnGateway(): ChildProcess {
+  return spawn(join(PROJECT_ROOT, 'node_modules/.bin/tsx'), ['src/main.ts'], {
     cwd: PROJECT_ROOT,
     env: {
       PATH: process.env.PATH ?? '',
@@ -29,6 +29,10 @@ async function startGateway(): Promise<Started> {
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+}
+
+async function startGateway(): Promise<Started> {
+  const child = spawnGateway();
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d) => (stdout += d));
@@ -43,6 +47,20 @@ async function startGateway(): Promise<Started> {
       throw new Error(`gateway did not start:\n${stdout}\n${stderr}`);
     }
     await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Until the process is gone (bounded). */
+async function waitForExit(pid: number): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+    if (Date.now() > deadline) throw new Error(`process ${pid} still alive`);
+    await new Promise((r) => setTimeout(r, 25));
   }
 }
 
@@ -76,6 +94,32 @@ describe('npm start', () => {
       expect(second.stderr()).not.toContain('API token');
     } finally {
       expect(await stopGateway(second)).toBe(0);
+    }
+  });
+
+  it('refuses a second gateway on the same SQLite file with one line, and starts at once after a SIGKILL', async () => {
+    const first = await startGateway();
+    let firstStopped = false;
+    try {
+      const second = spawnGateway();
+      let stderr = '';
+      second.stderr!.on('data', (d) => (stderr += d));
+      const code = await new Promise<number | null>((resolve) => second.on('exit', resolve));
+      expect(code).toBe(1);
+      expect(stderr.trim().split('\n')).toHaveLength(1);
+      expect(stderr).toMatch(/^another gateway \(pid \d+\) is running on .*gateway\.db: SQLite serves one gateway process/);
+      // A gateway killed outright leaves its lock behind; the next start takes it over without waiting. The gateway is
+      // tsx's child: the pid its lock file names, not the wrapper's.
+      const gatewayPid = JSON.parse(readFileSync(join(dir, 'gateway.db.gateway-lock'), 'utf8')).pid as number;
+      process.kill(gatewayPid, 'SIGKILL');
+      first.child.kill('SIGKILL');
+      await first.exited;
+      firstStopped = true;
+      await waitForExit(gatewayPid);
+      const third = await startGateway();
+      expect(await stopGateway(third)).toBe(0);
+    } finally {
+      if (!firstStopped) await stopGateway(first);
     }
   });
 });

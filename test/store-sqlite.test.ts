@@ -140,3 +140,21 @@ describe('query plans', () => {
   });
 });
 
+
+describe('one gateway per file', () => {
+  it("the gateway's own store clears leases left by an earlier process, which can no longer hold any", async () => {
+    const { store, file, clock } = await files.open(undefined, undefined, { instanceId: 'killed-process' });
+    const { user } = await store.ensureUser('alice');
+    const job = await createdJob(store, newJob(user.id));
+    await store.updateJob(job.id, { phase: 'polling', status: 'QUEUED', nextCheckAt: clock.time });
+    expect(await store.claimDueJobs({ phases: ['polling'], dueBy: clock.time, limit: 1 })).toHaveLength(1);
+    const restarted = await openSqliteStore(`file:${file}`, { instanceId: 'restarted', exclusive: true });
+    try {
+      expect(await restarted.getJob(job.id)).toMatchObject({ leaseOwner: null, leaseExpiresAt: null });
+      expect(await restarted.claimDueJobs({ phases: ['polling'], dueBy: Date.now(), limit: 1 })).toHaveLength(1);
+    } finally {
+      await restarted.close();
+    }
+    expect(fs.existsSync(`${file}.gateway-lock`)).toBe(false);
+  });
+});

@@ -18,6 +18,12 @@ export interface FieldError {
   message: string;
 }
 
+/** PostgreSQL cannot store U+0000 in text; refused on every store alike, so that the stores accept the same input. */
+export function hasNul(text: string): boolean {
+  return text.includes('\u0000');
+}
+const NUL_MESSAGE = 'must not contain the NUL character (U+0000)';
+
 export const DEFAULTS = { size: 'LANDSCAPE_720P', durationSeconds: 5, enablePromptExpansion: true } as const;
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 200;
 
@@ -40,10 +46,13 @@ export function normalizeGenerateRequest(
   const prompt = input.prompt ?? '';
   if (prompt.trim() === '') fail('prompt', 'must not be empty');
   else if (prompt.length > WAN_T2V.maxPromptLength) fail('prompt', `must be at most ${WAN_T2V.maxPromptLength} characters`);
+  else if (hasNul(prompt)) fail('prompt', NUL_MESSAGE);
 
   const negativePrompt = input.negativePrompt?.trim() ? input.negativePrompt : null;
   if (negativePrompt && negativePrompt.length > WAN_T2V.maxNegativePromptLength) {
     fail('negativePrompt', `must be at most ${WAN_T2V.maxNegativePromptLength} characters`);
+  } else if (negativePrompt && hasNul(negativePrompt)) {
+    fail('negativePrompt', NUL_MESSAGE);
   }
 
   const size = input.size ?? DEFAULTS.size;
@@ -62,6 +71,8 @@ export function normalizeGenerateRequest(
   const idempotencyKey = input.idempotencyKey ?? null;
   if (idempotencyKey !== null && (idempotencyKey.length === 0 || idempotencyKey.length > MAX_IDEMPOTENCY_KEY_LENGTH)) {
     fail('idempotencyKey', `must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`);
+  } else if (idempotencyKey !== null && hasNul(idempotencyKey)) {
+    fail('idempotencyKey', NUL_MESSAGE);
   }
 
   if (errors.length > 0) return { ok: false, fieldErrors: errors };

@@ -14,7 +14,18 @@ export interface MetricsSources {
   activeWebSockets(): number;
   /** HTTP requests being answered (SSE streams included). */
   inFlightRequests(): number;
+  /** Replicas whose heartbeat in the database is recent (this one included). */
+  liveReplicas(): Promise<number>;
+  /** Engine leases this replica holds now. */
+  leasesHeld(): Promise<number>;
+  /** The Redis connection ('off' without REDIS_URL). */
+  redisState(): RedisState;
+  /** This replica's INSTANCE_ID. */
+  instanceId: string;
 }
+
+export const REDIS_STATES = ['ready', 'connecting', 'down', 'off'] as const;
+export type RedisState = (typeof REDIS_STATES)[number];
 
 export type HttpRoute = 'graphql' | 'media' | 'healthz' | 'readyz' | 'metrics' | 'studio' | 'other';
 export type OperationType = 'query' | 'mutation' | 'subscription' | 'none';
@@ -33,6 +44,10 @@ export const METRIC_NAMES = {
   inFlight: 'gateway_http_requests_in_flight',
   httpDuration: 'gateway_http_request_duration_seconds',
   responseCache: 'gateway_response_cache_requests_total',
+  instance: 'gateway_instance_info',
+  liveReplicas: 'gateway_replicas_live',
+  leases: 'gateway_leases_held',
+  redis: 'gateway_redis_connection',
 } as const;
 
 export class GatewayMetrics {
@@ -48,19 +63,43 @@ export class GatewayMetrics {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
 
+    /** A gauge read from the database when scraped; a failing read (closed database: /readyz says so) keeps the last value. */
+    const fromDatabase = <Label extends string>(
+      config: { name: string; help: string; labelNames?: Label[] },
+      read: (gauge: Gauge<Label>) => Promise<void>,
+    ) =>
+      new Gauge<Label>({
+        ...config,
+        labelNames: config.labelNames ?? [],
+        registers,
+        async collect() {
+          await read(this).catch((error: unknown) => options.onCollectError?.(error));
+        },
+      });
+    fromDatabase({ name: METRIC_NAMES.jobs, help: 'Jobs in the database by status (deleted jobs excluded).', labelNames: ['status'] }, async (gauge) => {
+      const counts = await sources.countJobsByStatus();
+      for (const status of JOB_STATUSES) gauge.set({ status }, counts[status] ?? 0);
+    });
+    fromDatabase({ name: METRIC_NAMES.liveReplicas, help: 'Gateway replicas with a recent heartbeat in the database.' }, async (gauge) => {
+      gauge.set(await sources.liveReplicas());
+    });
+    fromDatabase({ name: METRIC_NAMES.leases, help: 'Job leases this replica holds (engine steps running on it).' }, async (gauge) => {
+      gauge.set(await sources.leasesHeld());
+    });
     new Gauge({
-      name: METRIC_NAMES.jobs,
-      help: 'Jobs in the database by status (deleted jobs excluded).',
-      labelNames: ['status'],
+      name: METRIC_NAMES.instance,
+      help: "This replica's INSTANCE_ID, as a label of a gauge that is always 1.",
+      labelNames: ['instance_id'],
       registers,
-      async collect() {
-        try {
-          const counts = await sources.countJobsByStatus();
-          for (const status of JOB_STATUSES) this.set({ status }, counts[status] ?? 0);
-        } catch (error) {
-          // The database is closed or failing: /readyz says so; the last values stay.
-          options.onCollectError?.(error);
-        }
+    }).set({ instance_id: sources.instanceId }, 1);
+    new Gauge({
+      name: METRIC_NAMES.redis,
+      help: 'The Redis connection: 1 for its current state (ready, connecting, down; off without REDIS_URL), 0 for the others.',
+      labelNames: ['state'],
+      registers,
+      collect() {
+        const current = sources.redisState();
+        for (const state of REDIS_STATES) this.set({ state }, state === current ? 1 : 0);
       },
     });
     this.upstreamRequests = new Counter({

@@ -1,5 +1,6 @@
 // Query.videoJobs: the viewer's jobs as a Relay connection over keyset cursors (JobCursor {time, id}), never offsets,
 // so a page stays correct while jobs are created, updated or deleted around it.
+import { hasNul } from '../domain/generate-request.ts';
 import type { VideoJobFilter, VideoJobOrder } from '../domain/job-filter.ts';
 import type { VideoJob } from '../domain/video-job.ts';
 import type { JobCursor, JobPageQuery } from '../store/store.ts';
@@ -48,7 +49,7 @@ export function decodeCursor(cursor: string, order: VideoJobOrder, argName: stri
     if (cursorOrder !== order) {
       throw badUserInput(`Argument "${argName}" is a cursor of another orderBy; start again from the first page`);
     }
-    if (Number.isSafeInteger(time) && typeof id === 'string') return { time: time as number, id };
+    if (Number.isSafeInteger(time) && typeof id === 'string' && !hasNul(id)) return { time: time as number, id };
   }
   throw badUserInput(`Argument "${argName}" is not a cursor of this connection`);
 }
@@ -82,6 +83,7 @@ builder.queryField('videoJobs', (t) =>
         if (args.first != null && args.last != null) throw badUserInput('Use either "first" or "last", not both');
         const order: VideoJobOrder = args.orderBy ?? 'CREATED_AT_DESC';
         const filter: VideoJobFilter | null = args.filter ?? null;
+        if (filter?.search && hasNul(filter.search)) throw badUserInput('Argument "filter.search" must not contain the NUL character (U+0000)');
         const after = args.after != null ? decodeCursor(args.after, order, 'after') : null;
         const before = args.before != null ? decodeCursor(args.before, order, 'before') : null;
         const fromEnd = args.last != null;

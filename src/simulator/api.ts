@@ -118,7 +118,7 @@ async function submit(ctx: ApiContext, req: ApiRequest): Promise<Reply> {
     ownerId: ctx.ownerId,
   };
   ctx.state.addJob(job, now);
-  ctx.stats.submit(body);
+  ctx.stats.submit(body, ctx.state.unfinishedJobs(now));
   return ok({ job: jobToWire(job, now), creativeUnitsCost: cost, creativeUnitsDiscount: 0 });
 }
 

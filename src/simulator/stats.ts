@@ -10,6 +10,8 @@ export interface SimulatorStats {
   submitsByInput: Record<string, number>;
   /** The keys of submitsByInput seen more than once. */
   duplicateInputs: string[];
+  /** The most jobs unfinished upstream at once (counted when a job was created), for tests of the gateway's in-flight cap. */
+  maxConcurrentJobs: number;
   jobs: Array<{ jobId: string; status: string; createdAt: string; input: Record<string, unknown>; lost: boolean }>;
 }
 
@@ -30,6 +32,7 @@ export class StatsRecorder {
   #requests = new Map<string, Map<string, number>>();
   #submits = 0;
   #submitsByInput = new Map<string, number>();
+  #maxConcurrentJobs = 0;
 
   request(route: string, outcome: number | 'dropped' | 'hung' | 'truncated'): void {
     const byOutcome = this.#requests.get(route) ?? new Map<string, number>();
@@ -37,8 +40,10 @@ export class StatsRecorder {
     this.#requests.set(route, byOutcome);
   }
 
-  submit(input: Record<string, unknown>): void {
+  /** A job was created while `concurrent` jobs (itself included) were unfinished. */
+  submit(input: Record<string, unknown>, concurrent: number): void {
     this.#submits++;
+    this.#maxConcurrentJobs = Math.max(this.#maxConcurrentJobs, concurrent);
     const key = stableStringify(input);
     this.#submitsByInput.set(key, (this.#submitsByInput.get(key) ?? 0) + 1);
     if (this.#submitsByInput.size > MAX_INPUT_KEYS) this.#submitsByInput.delete(this.#submitsByInput.keys().next().value!);
@@ -51,6 +56,7 @@ export class StatsRecorder {
       submits: this.#submits,
       submitsByInput,
       duplicateInputs: Object.keys(submitsByInput).filter((key) => submitsByInput[key]! > 1),
+      maxConcurrentJobs: this.#maxConcurrentJobs,
       jobs,
     };
   }
@@ -59,5 +65,6 @@ export class StatsRecorder {
     this.#requests.clear();
     this.#submits = 0;
     this.#submitsByInput.clear();
+    this.#maxConcurrentJobs = 0;
   }
 }

@@ -7,6 +7,8 @@ export interface OpenStoreOptions {
   instanceId?: string;
   /** The gateway's own store (not a CLI's): on SQLite, the file is locked for this process. */
   exclusive?: boolean;
+  /** REDIS_URL is set: on PostgreSQL, other replicas may share the database (CONTRACT §9). */
+  sharedWithReplicas?: boolean;
   /** Receives every statement run through drizzle. */
   logger?: (sql: string, params: unknown[]) => void;
 }
