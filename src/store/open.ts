@@ -18,6 +18,14 @@ export function isPostgresUrl(databaseUrl: string): boolean {
 }
 
 export async function openStore(databaseUrl: string, options: OpenStoreOptions = {}): Promise<Store> {
-  if (isPostgresUrl(databaseUrl)) throw new Error('the PostgreSQL store is not built yet');
+  if (isPostgresUrl(databaseUrl)) {
+    const { openPostgresStore } = await import('./postgres/open.ts');
+    return openPostgresStore(databaseUrl, {
+      instanceId: options.instanceId,
+      logger: options.logger,
+      // Only the gateway's own store takes the replica lock (a CLI beside it takes none), exclusively unless shared.
+      exclusive: options.exclusive ? !options.sharedWithReplicas : undefined,
+    });
+  }
   return openSqliteStore(databaseUrl, options);
 }

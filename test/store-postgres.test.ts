@@ -1,0 +1,59 @@
+// The store contract on PostgreSQL: the same suite as SQLite's (test/store-contract.ts). Each store opened gets a
+// database of its own, cloned from one migrated template (much faster than migrating each).
+import { afterAll, beforeAll, describe } from 'vitest';
+import pg from 'pg';
+import { openPostgresStore } from '../src/store/postgres/open.ts';
+import type { Store } from '../src/store/store.ts';
+import { describeStore, type OpenedStore } from './store-contract.ts';
+import { createTestDatabase } from './helpers/postgres.ts';
+import { databaseUrlFor, hasPostgres, TEST_DATABASE_URL, uniqueName } from './helpers/services.ts';
+import { FakeClock, type Statement } from './helpers/store-fixtures.ts';
+
+let template: Awaited<ReturnType<typeof createTestDatabase>> | null = null;
+const databases: string[] = [];
+const opened = new Map<Store, { url: string; clock: FakeClock }>();
+
+async function admin(statement: string): Promise<void> {
+  const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await client.connect();
+  try {
+    await client.query(statement);
+  } finally {
+    await client.end();
+  }
+}
+
+beforeAll(async () => {
+  if (!hasPostgres) return;
+  template = await createTestDatabase();
+  // Migrated once; a template must have no open connection while it is cloned.
+  await (await openPostgresStore(template.url)).close();
+});
+
+afterAll(async () => {
+  await Promise.all([...opened.keys()].map((store) => store.close()));
+  for (const name of databases) await admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  await template?.drop();
+});
+
+async function openOn(url: string, clock: FakeClock, options: { instanceId?: string; leaseMs?: number } = {}): Promise<OpenedStore> {
+  const statements: Statement[] = [];
+  const store = await openPostgresStore(url, { now: clock.now, logger: (sql, params) => statements.push({ sql, params }), ...options });
+  opened.set(store, { url, clock });
+  return { store, clock, statements };
+}
+
+describe.skipIf(!hasPostgres)('on PostgreSQL', () => {
+  describeStore('PostgreSQL', {
+    async open(options) {
+      const name = uniqueName('gw_contract');
+      await admin(`CREATE DATABASE "${name}" TEMPLATE "${new URL(template!.url).pathname.slice(1)}"`);
+      databases.push(name);
+      return openOn(databaseUrlFor(name), new FakeClock(), options);
+    },
+    async openBeside(store, options) {
+      const { url, clock } = opened.get(store)!;
+      return (await openOn(url, clock, options)).store;
+    },
+  });
+});
