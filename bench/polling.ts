@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { VideoJobEngine } from '../src/engine/engine.ts';
 import { InProcessJobEventBus } from '../src/events/job-event-bus.ts';
 import { createLogger } from '../src/log.ts';
+import { LocalMediaStorage } from '../src/media/storage/local.ts';
 import { ScenarioClient } from '../src/scenario/client.ts';
 import { createSimulator } from '../src/simulator/server.ts';
 import { openSqliteStore } from '../src/store/sqlite/open.ts';
@@ -50,13 +51,13 @@ export async function measurePolling(jobSeconds: number, options: PollingOptions
   const engine = new VideoJobEngine({
     store,
     scenario: counting,
+    media: new LocalMediaStorage(join(dir, 'media')),
     bus: new InProcessJobEventBus(),
     log: createLogger('silent'),
     now,
     tickMs: 10,
     settings: {
       modelId: 'model_wan-2-5-t2v',
-      mediaDir: join(dir, 'media'),
       pollMinIntervalMs: 2000,
       pollMaxIntervalMs: 20000,
       upstreamMaxInFlight: 8,

@@ -16,6 +16,7 @@ import type { RedisState } from './metrics/metrics.ts';
 import { createLogger, type Logger } from './log.ts';
 import { GatewayMetrics } from './metrics/metrics.ts';
 import { MeteredScenario } from './metrics/metered-scenario.ts';
+import { LocalMediaStorage } from './media/storage/local.ts';
 import { ScenarioClient } from './scenario/client.ts';
 import { createSimulator, type Simulator } from './simulator/server.ts';
 import { openStore } from './store/open.ts';
@@ -162,9 +163,11 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       { onCollectError: (error) => log.debug({ err: error }, 'jobs metric not collected') },
     );
     const scenario = new ScenarioClient({ baseUrl: upstreamUrl, ...credentials, observer: metrics.observeUpstream });
+    const media = new LocalMediaStorage(config.mediaDir);
     const engine = new VideoJobEngine({
       store,
       scenario: new MeteredScenario(scenario, metrics),
+      media,
       bus,
       log: log.child({ component: 'engine' }),
       tickMs: options.engineTickMs,
@@ -184,6 +187,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       engine,
       bus,
       config,
+      media,
       log: log.child({ component: 'api' }),
       upstreamMode,
       publicUrl: () => publicUrl,

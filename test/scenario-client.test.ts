@@ -1,9 +1,11 @@
 // ScenarioClient against the simulator over real HTTP on 127.0.0.1, plus the wire-format readers on their own.
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { MediaStorageError } from '../src/media/storage/index.ts';
+import { LocalMediaStorage } from '../src/media/storage/local.ts';
 import { planParts, ScenarioClient } from '../src/scenario/client.ts';
 import { ScenarioError } from '../src/scenario/types.ts';
 import { reasonOf, retryAfterMsOf, toUpstreamAsset, toUpstreamJob } from '../src/scenario/wire.ts';
@@ -39,12 +41,14 @@ async function scenarioError(action: () => Promise<unknown>): Promise<ScenarioEr
 let sim: Simulator;
 let client: ScenarioClient;
 let workDir: string;
+let media: LocalMediaStorage;
 const observed: Array<{ route: string; outcome: string }> = [];
 
 beforeAll(async () => {
   sim = await startSimulator({ jobSeconds: 0.5 });
   client = clientFor(sim, { observer: ({ route, outcome }) => observed.push({ route, outcome }) });
   workDir = await mkdtemp(join(tmpdir(), 'scenario-client-'));
+  media = new LocalMediaStorage(workDir);
 });
 afterAll(async () => {
   await sim.stop();
@@ -57,6 +61,9 @@ afterEach(() => {
 
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 const leftoverTempFiles = async () => (await readdir(workDir)).filter((name) => name.includes('.part-'));
+/** Streams a download into `storage` under `key`, as the mirror does. */
+const downloadTo = (url: string, key: string, storage = media) =>
+  client.download(url, async ({ chunks, contentType }) => ({ ...(await storage.put(key, chunks)), contentType }));
 
 describe('a job from submit to downloaded video', () => {
   it('submits, polls to success, reads the asset and downloads the exact clip; an expired URL is 403 until re-read', async () => {
@@ -82,22 +89,21 @@ describe('a job from submit to downloaded video', () => {
     expect(asset).toMatchObject({ size: clip.bytes.length, width: 720, height: 1280, duration: 10, frameRate: 24 });
     expect(asset.thumbnailUrl).toMatch(/\.jpg$/);
 
-    const videoPath = join(workDir, 'video.mp4');
-    const downloaded = await client.downloadToFile(asset.url!, videoPath);
+    const downloaded = await downloadTo(asset.url!, 'video.mp4');
     expect(downloaded).toEqual({ bytes: clip.bytes.length, sha256: clip.sha256, contentType: 'video/mp4' });
-    expect(sha256(await readFile(videoPath))).toBe(clip.sha256);
+    expect(sha256(await readFile(join(workDir, 'video.mp4')))).toBe(clip.sha256);
 
-    const thumbnail = await client.downloadToFile(asset.thumbnailUrl!, join(workDir, 'thumb.jpg'));
+    const thumbnail = await downloadTo(asset.thumbnailUrl!, 'thumb.jpg');
     expect(thumbnail.sha256).toBe(clip.thumbnail.sha256);
 
     sim.faults.expireAssetUrls();
-    const expired = await scenarioError(() => client.downloadToFile(asset.url!, join(workDir, 'expired.mp4')));
+    const expired = await scenarioError(() => downloadTo(asset.url!, 'expired.mp4'));
     expect(expired).toMatchObject({ kind: 'http', status: 403, route: 'download' });
     await expect(stat(join(workDir, 'expired.mp4'))).rejects.toThrow();
 
     const fresh = await client.getAsset(asset.id);
     expect(fresh.url).not.toBe(asset.url);
-    const again = await client.downloadToFile(fresh.url!, join(workDir, 'again.mp4'));
+    const again = await downloadTo(fresh.url!, 'again.mp4');
     expect(again.sha256).toBe(clip.sha256);
     expect(await leftoverTempFiles()).toEqual([]);
 
@@ -293,19 +299,39 @@ describe('downloads', () => {
   it('a transfer cut mid-body is a network error and leaves no file behind', async () => {
     const asset = await finishedAsset();
     sim.faults.truncateBody('download');
-    const dest = join(workDir, 'cut.mp4');
-    expect(await scenarioError(() => client.downloadToFile(asset.url!, dest))).toMatchObject({ kind: 'network', route: 'download' });
-    await expect(stat(dest)).rejects.toThrow();
+    expect(await scenarioError(() => downloadTo(asset.url!, 'cut.mp4'))).toMatchObject({ kind: 'network', route: 'download' });
+    await expect(stat(join(workDir, 'cut.mp4'))).rejects.toThrow();
     expect(await leftoverTempFiles()).toEqual([]);
   });
 
-  it('a tampered signature is 403; a local write error passes through unchanged', async () => {
+  it('a tampered signature is 403; errors of the consumer, a local write error among them, pass through unchanged', async () => {
     const asset = await finishedAsset();
     const tampered = asset.url!.replace(/Signature=[^&]+/, 'Signature=AAAA');
-    expect(await scenarioError(() => client.downloadToFile(tampered, join(workDir, 'bad.mp4')))).toMatchObject({ status: 403 });
-    const error = await client.downloadToFile(asset.url!, join(workDir, 'missing-dir', 'x.mp4')).catch((e: unknown) => e);
+    expect(await scenarioError(() => downloadTo(tampered, 'bad.mp4'))).toMatchObject({ status: 403 });
+
+    const notADirectory = join(workDir, 'not-a-directory');
+    await writeFile(notADirectory, 'a file where the storage root should be');
+    const error = await downloadTo(asset.url!, 'videos/x.mp4', new LocalMediaStorage(notADirectory)).catch((e: unknown) => e);
     expect(error).not.toBeInstanceOf(ScenarioError);
-    expect((error as NodeJS.ErrnoException).code).toBe('ENOENT');
+    expect(error).toBeInstanceOf(MediaStorageError);
+    expect(((error as Error).cause as NodeJS.ErrnoException).code).toMatch(/^(ENOTDIR|EEXIST)$/);
+
+    const mine = new Error('the consumer gave up');
+    const midway = client.download(asset.url!, async ({ chunks }) => {
+      for await (const _ of chunks) throw mine;
+    });
+    await expect(midway).rejects.toBe(mine);
+  });
+
+  it('a consumer that reads only part of the body, or none, ends the transfer', async () => {
+    const asset = await finishedAsset();
+    const first = await client.download(asset.url!, async ({ chunks }) => {
+      for await (const chunk of chunks) return chunk.byteLength;
+      return 0;
+    });
+    expect(first).toBeGreaterThan(0);
+    expect(await client.download(asset.url!, async ({ contentType }) => contentType)).toBe('video/mp4');
+    expect(observed.filter((o) => o.route === 'download').map((o) => o.outcome)).toEqual(['2xx', '2xx']);
   });
 });
 
@@ -316,7 +342,7 @@ describe('uploads', () => {
     expect(assetId).toMatch(/^asset_/);
     const asset = await client.getAsset(assetId);
     expect(asset).toMatchObject({ kind: 'audio', mimeType: 'audio/mpeg', size: 4000 });
-    const copy = await client.downloadToFile(asset.url!, join(workDir, 'voice.mp3'));
+    const copy = await downloadTo(asset.url!, 'voice.mp3');
     expect(copy.sha256).toBe(sha256(bytes));
     const { job } = await client.submitJob(MODEL_ID, wanBody({ audio: assetId }));
     expect(job.input?.audio).toBe(assetId);

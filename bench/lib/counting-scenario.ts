@@ -1,7 +1,7 @@
 // Wraps a ScenarioApi and attributes every upstream request to the upstream job it served, as CONTRACT.md §5
 // counts them: the submit, the job's own reads, its asset reads and downloads, and each list call divided among
 // the jobs it reported.
-import type { DownloadResult, ScenarioApi, SubmitResult, UpstreamAsset, UpstreamJob, UpstreamJobList } from '../../src/scenario/types.ts';
+import type { DownloadBody, ScenarioApi, SubmitResult, UpstreamAsset, UpstreamJob, UpstreamJobList } from '../../src/scenario/types.ts';
 
 export class CountingScenarioApi implements ScenarioApi {
   /** upstream job id → requests attributed to it. */
@@ -68,8 +68,8 @@ export class CountingScenarioApi implements ScenarioApi {
     return this.inner.uploadFile(file, options);
   }
 
-  downloadToFile(url: string, destPath: string): Promise<DownloadResult> {
+  download<T>(url: string, consume: (body: DownloadBody) => Promise<T>): Promise<T> {
     this.add(this.jobOfUrl.get(url), 1);
-    return this.inner.downloadToFile(url, destPath);
+    return this.inner.download(url, consume);
   }
 }

@@ -10,6 +10,7 @@ import { VideoJobEngine } from '../../src/engine/engine.ts';
 import { InProcessJobEventBus } from '../../src/events/job-event-bus.ts';
 import { createGraphQLHandler } from '../../src/http/graphql-handler.ts';
 import { createLogger } from '../../src/log.ts';
+import { LocalMediaStorage } from '../../src/media/storage/local.ts';
 import { ScenarioClient } from '../../src/scenario/client.ts';
 import { openSqliteStore } from '../../src/store/sqlite/open.ts';
 import { gqlData } from '../lib/gql.ts';
@@ -33,10 +34,12 @@ export const statements: Scenario = async (ctx) => {
   const store = await openSqliteStore(databaseUrl, { logger: (sql) => log.push(sql) });
   const config = loadConfig({ PORT: '0', DATABASE_URL: databaseUrl, MEDIA_DIR: join(dir, 'media'), LOG_LEVEL: 'silent', NODE_ENV: 'production', RESPONSE_CACHE_ENTRIES: '0' });
   const bus = new InProcessJobEventBus();
+  const media = new LocalMediaStorage(config.mediaDir);
   const engine = new VideoJobEngine({
     store,
     // Never called: the engine is not started.
     scenario: new ScenarioClient({ baseUrl: 'http://127.0.0.1:9/v1', apiKey: 'unused', apiSecret: 'unused' }),
+    media,
     bus,
     log: createLogger('silent'),
     settings: engineSettingsFrom(config),
@@ -48,6 +51,7 @@ export const statements: Scenario = async (ctx) => {
     engine,
     bus,
     config,
+    media,
     log: createLogger('silent'),
     upstreamMode: 'SIMULATED',
     publicUrl: () => url,

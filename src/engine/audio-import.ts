@@ -1,11 +1,10 @@
-// Audio for a job: checked by its bytes (never its name), stored in MEDIA_DIR, and pushed upstream with
+// Audio for a job: checked by its bytes (never its name), kept in the media storage, and pushed upstream with
 // the uploads flow so a job can name its upstream asset id.
-import { createHash, randomUUID } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
 import type { FieldError } from '../domain/generate-request.ts';
 import type { AudioAsset, JobError } from '../domain/video-job.ts';
 import { probeAudio } from '../media/probe/audio.ts';
+import { mediaKeys, readMedia } from '../media/storage/index.ts';
 import { ScenarioError } from '../scenario/types.ts';
 import type { EngineContext } from './context.ts';
 import { isRejection } from './upstream-errors.ts';
@@ -37,12 +36,8 @@ export async function storeAudio(
   }
 
   const id = randomUUID();
-  const filePath = join('audio', `${id}.${EXTENSIONS[probe.format]}`);
-  const absolute = join(ctx.settings.mediaDir, filePath);
-  await mkdir(join(ctx.settings.mediaDir, 'audio'), { recursive: true });
-  const temporary = `${absolute}.part-${randomUUID()}`;
-  await writeFile(temporary, file.bytes, { flush: true });
-  await rename(temporary, absolute);
+  const filePath = mediaKeys.audio(id, EXTENSIONS[probe.format]);
+  const { sha256 } = await ctx.media.put(filePath, file.bytes);
 
   const audio: AudioAsset = {
     id,
@@ -51,7 +46,7 @@ export async function storeAudio(
     mimeType: probe.mimeType,
     byteSize: file.bytes.byteLength,
     durationSeconds: seconds,
-    sha256: createHash('sha256').update(file.bytes).digest('hex'),
+    sha256,
     filePath,
     upstreamAssetId: null,
     createdAt: ctx.now(),
@@ -65,7 +60,7 @@ export async function storeAudio(
     if (!(error instanceof ScenarioError)) throw error;
     if (isRejection(error)) {
       ctx.health.recordRejection(error);
-      await rm(absolute, { force: true });
+      await ctx.media.remove(filePath);
       return { kind: 'upstreamRefused', message: error.reason ?? `upstream refused the upload (HTTP ${error.status})` };
     }
     // Transient: kept locally; the import is tried again when a job needs it.
@@ -88,7 +83,7 @@ export async function importAudioUpstream(ctx: EngineContext, audioId: string): 
   }
   if (audio.upstreamAssetId) return { kind: 'ready', upstreamAssetId: audio.upstreamAssetId };
   try {
-    const bytes = await readFile(join(ctx.settings.mediaDir, audio.filePath));
+    const bytes = await readMedia(ctx.media, audio.filePath);
     const upstreamAssetId = await ctx.scenario.uploadFile(
       { fileName: audio.fileName, contentType: audio.mimeType, bytes, kind: 'audio' },
       { timeoutMs: UPLOAD_TIMEOUT_MS },

@@ -5,6 +5,7 @@ import type { JobChangeExtras } from '../domain/job-change.ts';
 import { jobView, type JobError, type VideoJob, type VideoJobPatch } from '../domain/video-job.ts';
 import type { JobEventBus } from '../events/job-event-bus.ts';
 import type { Logger } from '../log.ts';
+import type { MediaStorage } from '../media/storage/index.ts';
 import type { ScenarioApi } from '../scenario/types.ts';
 import type { Store } from '../store/store.ts';
 import type { RunProgress } from './run-progress.ts';
@@ -13,7 +14,6 @@ import type { UpstreamHealth } from './upstream-health.ts';
 
 export interface EngineSettings {
   modelId: string;
-  mediaDir: string;
   pollMinIntervalMs: number;
   pollMaxIntervalMs: number;
   upstreamMaxInFlight: number;
@@ -27,7 +27,6 @@ export interface EngineSettings {
 export function engineSettingsFrom(config: Config): EngineSettings {
   return {
     modelId: config.modelId,
-    mediaDir: config.mediaDir,
     pollMinIntervalMs: config.pollMinIntervalMs,
     pollMaxIntervalMs: config.pollMaxIntervalMs,
     upstreamMaxInFlight: config.upstreamMaxInFlight,
@@ -39,6 +38,8 @@ export function engineSettingsFrom(config: Config): EngineSettings {
 export interface EngineContext {
   store: Store;
   scenario: ScenarioApi;
+  /** Where stored outputs and audio are kept. */
+  media: MediaStorage;
   bus: JobEventBus;
   log: Logger;
   settings: EngineSettings;
@@ -100,8 +101,9 @@ export async function commitJobChanges(ctx: EngineContext, changes: readonly Pla
 
 /**
  * For results that must not be lost (an upstream job id that costs money): re-reads and re-applies on a revision
- * conflict, a bounded number of times, as long as the job is still in the phase the step worked on. A job that moved
- * on (another replica took it over after this one's lease lapsed, and settled it) is left as that replica left it.
+ * conflict, a bounded number of times, as long as the job is still in the phase the step worked on and no other
+ * replica holds it. A job another replica took over (this one's lease lapsed) is left to it: a submit it finds in
+ * `submitting` is reconciled against upstream's list, so the upstream job is found, never paid twice.
  */
 export async function commitJobChangeSurely(
   ctx: EngineContext,
@@ -110,12 +112,14 @@ export async function commitJobChangeSurely(
   options: JobChangeExtras = {},
 ): Promise<VideoJob | null> {
   let current: VideoJob | null = job;
-  for (let attempt = 0; attempt < 5 && current?.phase === job.phase; attempt++) {
+  const ours = (candidate: VideoJob | null): boolean =>
+    candidate?.phase === job.phase && (candidate.leaseOwner === null || candidate.leaseOwner === ctx.store.instanceId);
+  for (let attempt = 0; attempt < 5 && current && ours(current); attempt++) {
     const updated = await commitJobChange(ctx, current, patch, options);
     if (updated) return updated;
     current = await ctx.store.getJob(job.id);
   }
-  if (current?.phase === job.phase) throw new Error(`could not record a change of job ${job.id}`);
-  ctx.log.warn({ jobId: job.id, phase: current?.phase ?? null }, 'job moved on meanwhile; change dropped');
+  if (ours(current)) throw new Error(`could not record a change of job ${job.id}`);
+  ctx.log.warn({ jobId: job.id, phase: current?.phase ?? null, leaseOwner: current?.leaseOwner ?? null }, 'job moved on meanwhile; change dropped');
   return null;
 }

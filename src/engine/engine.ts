@@ -2,14 +2,13 @@
 // stores its outputs, and resumes all of that after a restart. One scheduler loop drives every job;
 // there is no timer per job. Nothing here knows GraphQL.
 import { randomInt } from 'node:crypto';
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { FieldError, GenerateVideoRequest } from '../domain/generate-request.ts';
 import { normalizeGenerateRequest } from '../domain/generate-request.ts';
 import { newTimeOrderedId } from '../domain/ids.ts';
 import { isTerminal, jobView, sameRequest, WAN_T2V, type JobView, type VideoJob } from '../domain/video-job.ts';
 import type { JobEventBus } from '../events/job-event-bus.ts';
 import type { Logger } from '../log.ts';
+import { mediaKeys, type MediaStorage } from '../media/storage/index.ts';
 import { ScenarioError, type ScenarioApi } from '../scenario/types.ts';
 import type { Store } from '../store/store.ts';
 import { storeAudio, type StoreAudioOutcome } from './audio-import.ts';
@@ -26,6 +25,7 @@ import { UpstreamHealth } from './upstream-health.ts';
 export interface EngineDependencies {
   store: Store;
   scenario: ScenarioApi;
+  media: MediaStorage;
   bus: JobEventBus;
   log: Logger;
   settings: EngineSettings;
@@ -87,6 +87,7 @@ export class VideoJobEngine {
     this.ctx = {
       store: deps.store,
       scenario: deps.scenario,
+      media: deps.media,
       bus: deps.bus,
       log: deps.log,
       settings: deps.settings,
@@ -243,7 +244,7 @@ export class VideoJobEngine {
     if (!job) return { kind: 'notFound' };
     if (!isTerminal(job.status)) return { kind: 'notTerminal', job };
     await this.ctx.store.deleteJob(job.id);
-    await rm(join(this.ctx.settings.mediaDir, 'videos', job.id), { recursive: true, force: true });
+    await this.ctx.media.removeAll(mediaKeys.jobOutputs(job.id));
     this.ctx.log.info({ jobId: job.id, userId: ownerId }, 'job deleted');
     return { kind: 'deleted', jobId: job.id };
   }

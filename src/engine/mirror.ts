@@ -1,12 +1,11 @@
-// Copying a finished job's outputs into MEDIA_DIR, because Scenario's signed URLs expire. Each attempt
-// re-reads the asset (a fresh URL), streams the file to a temporary name and renames it, checks the size
+// Copying a finished job's outputs into the gateway's media storage, because Scenario's signed URLs expire. Each
+// attempt re-reads the asset (a fresh URL), streams the file into the storage (whole or not at all), checks the size
 // upstream reports, and probes the MP4 for its real dimensions. Only when every output is stored does the
 // job become SUCCEEDED, in the same transaction that records the assets.
 import { randomUUID } from 'node:crypto';
-import { mkdir, readdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { VideoAsset, VideoJob } from '../domain/video-job.ts';
-import { probeMp4File } from '../media/probe/mp4.ts';
+import { probeMp4Ranges } from '../media/probe/mp4.ts';
+import { mediaKeys, MediaStorageError, readMedia, type StoredMedia } from '../media/storage/index.ts';
 import { ScenarioError } from '../scenario/types.ts';
 import { backoffDelay } from './backoff.ts';
 import { commitJobChange, endingPatch, type EngineContext } from './context.ts';
@@ -16,7 +15,8 @@ class MirrorCheckFailed extends Error {}
 
 export async function mirrorAssets(ctx: EngineContext, job: VideoJob): Promise<void> {
   try {
-    await removeInterruptedDownloads(join(ctx.settings.mediaDir, 'videos', job.id));
+    // Downloads a crash cut short: this job's outputs are stored by one step at a time, so none of them is running.
+    await ctx.media.removeInterrupted(mediaKeys.jobOutputs(job.id));
     const assets: VideoAsset[] = [];
     for (const [index, upstreamAssetId] of job.upstreamAssetIds.entries()) {
       assets.push(await mirrorOne(ctx, job, index, upstreamAssetId));
@@ -37,47 +37,31 @@ export async function mirrorAssets(ctx: EngineContext, job: VideoJob): Promise<v
     }
     ctx.log.info({ jobId: job.id, files: assets.length }, 'job outputs stored');
   } catch (error) {
-    if (!(error instanceof ScenarioError) && !(error instanceof MirrorCheckFailed) && !isFileSystemError(error)) throw error;
+    if (!(error instanceof ScenarioError) && !(error instanceof MirrorCheckFailed) && !(error instanceof MediaStorageError)) throw error;
     await recordMirrorFailure(ctx, job, error as Error);
   }
 }
-
-/**
- * Temporary files of downloads a crash cut short (the client removes its own on a failure, but not when the process
- * dies): this job's outputs are stored by one step at a time, so any that remain in its directory are orphans.
- */
-async function removeInterruptedDownloads(dir: string): Promise<void> {
-  let names: string[];
-  try {
-    names = await readdir(dir);
-  } catch {
-    return; // no directory yet
-  }
-  await Promise.all(names.filter((name) => TEMPORARY_DOWNLOAD.test(name)).map((name) => rm(join(dir, name), { force: true })));
-}
-
-/** `<file>.part-<hex>`: ScenarioClient.downloadToFile's temporary name. */
-const TEMPORARY_DOWNLOAD = /\.part-[0-9a-f]+$/;
 
 async function mirrorOne(ctx: EngineContext, job: VideoJob, index: number, upstreamAssetId: string): Promise<VideoAsset> {
   // Always a fresh read: a URL from an earlier attempt may have expired (403).
   const asset = await ctx.scenario.getAsset(upstreamAssetId);
   if (!asset.url) throw new MirrorCheckFailed(`asset ${upstreamAssetId} has no URL yet (status ${asset.status})`);
 
-  const dir = join(ctx.settings.mediaDir, 'videos', job.id);
-  await mkdir(dir, { recursive: true });
-  const filePath = join('videos', job.id, `${index}.mp4`);
-  const video = await ctx.scenario.downloadToFile(asset.url, join(ctx.settings.mediaDir, filePath));
+  const filePath = mediaKeys.video(job.id, index);
+  const video = await storeDownload(ctx, asset.url, filePath);
   if (asset.size !== null && asset.size !== video.bytes) {
     throw new MirrorCheckFailed(`asset ${upstreamAssetId}: ${video.bytes} bytes stored, upstream says ${asset.size}`);
   }
-  const probe = await probeMp4File(join(ctx.settings.mediaDir, filePath));
+  // What was stored is probed, not what was sent: its box headers and moov, never the whole video.
+  const probe = await probeMp4Ranges(video.bytes, (position, length) =>
+    readMedia(ctx.media, filePath, { start: position, end: position + length - 1 }),
+  );
   if (!probe) throw new MirrorCheckFailed(`asset ${upstreamAssetId} is not a readable MP4`);
 
   let thumbnailPath: string | null = null;
   if (asset.thumbnailUrl) {
-    thumbnailPath = join('videos', job.id, `${index}.jpg`);
-    await ctx.scenario.downloadToFile(asset.thumbnailUrl, join(ctx.settings.mediaDir, thumbnailPath));
+    thumbnailPath = mediaKeys.thumbnail(job.id, index);
+    await storeDownload(ctx, asset.thumbnailUrl, thumbnailPath);
   }
   return {
     id: randomUUID(),
@@ -96,6 +80,11 @@ async function mirrorOne(ctx: EngineContext, job: VideoJob, index: number, upstr
     frameRate: probe.frameRate ?? asset.frameRate,
     createdAt: ctx.now(),
   };
+}
+
+/** Streams a signed URL into the storage under `key`. */
+function storeDownload(ctx: EngineContext, url: string, key: string): Promise<StoredMedia & { contentType: string | null }> {
+  return ctx.scenario.download(url, async ({ chunks, contentType }) => ({ ...(await ctx.media.put(key, chunks)), contentType }));
 }
 
 async function recordMirrorFailure(ctx: EngineContext, job: VideoJob, error: Error): Promise<void> {
@@ -121,8 +110,4 @@ async function recordMirrorFailure(ctx: EngineContext, job: VideoJob, error: Err
   const expired = error instanceof ScenarioError && error.status === 403;
   const delay = expired && attempts === 1 ? 0 : backoffDelay(attempts, { baseMs: 1_000, maxMs: 10 * 60_000, retryAfterMs, random: ctx.random });
   await commitJobChange(ctx, job, { mirrorAttempts: attempts, nextCheckAt: now + delay });
-}
-
-function isFileSystemError(error: unknown): boolean {
-  return error instanceof Error && typeof (error as NodeJS.ErrnoException).code === 'string' && (error as NodeJS.ErrnoException).syscall !== undefined;
 }

@@ -14,6 +14,7 @@ import type { JobEventBus } from '../events/job-event-bus.ts';
 import { currentLogFields, type Logger } from '../log.ts';
 import { createMediaHandler } from '../media/serve.ts';
 import { MEDIA_ROUTE_PREFIX, MediaSigner, resolveMediaSecret } from '../media/signing.ts';
+import type { MediaStorage } from '../media/storage/index.ts';
 import type { ApiServices, GraphQLContext } from '../schema/context.ts';
 import { schema } from '../schema/index.ts';
 import type { Store, Viewer } from '../store/store.ts';
@@ -36,6 +37,8 @@ export interface GraphQLHandlerOptions {
   engine: VideoJobEngine;
   bus: JobEventBus;
   config: Config;
+  /** What /media/… serves. */
+  media: MediaStorage;
   log: Logger;
   upstreamMode: 'LIVE' | 'SIMULATED';
   /** Base of the absolute media URLs; known only once the server listens when PORT=0. */
@@ -134,7 +137,7 @@ export async function createGraphQLHandler(options: GraphQLHandlerOptions): Prom
     },
   });
 
-  const serveMedia = createMediaHandler({ signer: services.media, mediaDir: config.mediaDir, log });
+  const serveMedia = createMediaHandler({ signer: services.media, storage: options.media, log });
   const cachedQueries =
     config.responseCacheEntries > 0
       ? createCachedQueryHandler({

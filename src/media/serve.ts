@@ -1,12 +1,11 @@
-// GET/HEAD /media/<path>?exp=&sig=: stored videos, thumbnails and audio, streamed from MEDIA_DIR with Range support.
-// No bearer header: the signature (src/media/signing.ts) is the authorisation.
-import { createReadStream } from 'node:fs';
-import { realpath, stat } from 'node:fs/promises';
+// GET/HEAD /media/<key>?exp=&sig=: stored videos, thumbnails and audio, streamed from the media storage with Range
+// support. No bearer header: the signature (src/media/signing.ts) is the authorisation.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { extname, resolve, sep } from 'node:path';
+import { extname } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Logger } from '../log.ts';
 import type { MediaSigner } from './signing.ts';
+import type { ByteRange, MediaStorage } from './storage/index.ts';
 
 const CONTENT_TYPES: Record<string, string> = {
   '.mp4': 'video/mp4',
@@ -28,8 +27,6 @@ const CONTENT_TYPES: Record<string, string> = {
 export function contentTypeOf(path: string): string {
   return CONTENT_TYPES[extname(path).toLowerCase()] ?? 'application/octet-stream';
 }
-
-export type ByteRange = { start: number; end: number };
 
 /**
  * One `bytes=` range against a file of `size` bytes (RFC 9110 §14): `a-b`, `a-`, `-n` (the last n bytes).
@@ -54,13 +51,17 @@ export function parseRange(header: string | undefined, size: number): ByteRange 
 
 export interface MediaServerOptions {
   signer: MediaSigner;
-  mediaDir: string;
+  storage: MediaStorage;
   log: Logger;
 }
 
 export function createMediaHandler(options: MediaServerOptions): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
-  const root = resolve(options.mediaDir);
-  let realRoot: Promise<string> | null = null;
+  const { storage, log } = options;
+  const notFound = (res: ServerResponse) => res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+  const lookupFailed = (error: unknown) => {
+    log.error({ err: error }, 'media lookup failed');
+    return null;
+  };
 
   return async function serveMedia(req, res) {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -78,27 +79,16 @@ export function createMediaHandler(options: MediaServerOptions): (req: IncomingM
       return;
     }
 
-    const file = resolve(root, check.path);
-    let size: number;
-    try {
-      realRoot ??= realpath(root);
-      const [rootPath, filePath] = await Promise.all([realRoot, realpath(file)]);
-      // Belt and braces: the signed path has no `..`, and a symlink must not lead outside MEDIA_DIR either.
-      if (!file.startsWith(root + sep) || !filePath.startsWith(rootPath + sep)) throw Object.assign(new Error('outside'), { code: 'ENOENT' });
-      const info = await stat(filePath);
-      if (!info.isFile()) throw Object.assign(new Error('not a file'), { code: 'ENOENT' });
-      size = info.size;
-    } catch (error) {
-      realRoot = null;
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT' && code !== 'ENOTDIR') options.log.error({ err: error }, 'media lookup failed');
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+    const key = check.path;
+    const found = await storage.stat(key).catch(lookupFailed);
+    if (!found) {
+      notFound(res);
       return;
     }
-
+    const { size } = found;
     const expiresIn = Math.max(0, Number(query.get('exp')) - Math.floor(Date.now() / 1000));
     const headers: Record<string, string | number> = {
-      'content-type': contentTypeOf(file),
+      'content-type': contentTypeOf(key),
       'accept-ranges': 'bytes',
       'cache-control': `private, max-age=${expiresIn}`,
       'x-content-type-options': 'nosniff',
@@ -112,17 +102,23 @@ export function createMediaHandler(options: MediaServerOptions): (req: IncomingM
     const length = size === 0 ? 0 : end - start + 1;
     if (range) headers['content-range'] = `bytes ${start}-${end}/${size}`;
     headers['content-length'] = length;
-    res.writeHead(range ? 206 : 200, headers);
+    const status = range ? 206 : 200;
     if (req.method === 'HEAD' || length === 0) {
-      res.end();
+      res.writeHead(status, headers).end();
       return;
     }
+    const body = await storage.open(key, { start, end }).catch(lookupFailed);
+    if (!body) {
+      notFound(res); // removed since the lookup
+      return;
+    }
+    res.writeHead(status, headers);
     try {
-      await pipeline(createReadStream(file, { start, end }), res);
+      await pipeline(body, res);
     } catch (error) {
       // A client that stops reading (seeking in a <video>) closes the socket: normal, not worth an error line.
       if ((error as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') {
-        options.log.warn({ err: error }, 'media stream failed');
+        log.warn({ err: error }, 'media stream failed');
       }
       res.destroy();
     }

@@ -2,16 +2,10 @@
 // failure into a precisely classified ScenarioError and reports each request to an observer.
 // Secrets: the key and secret live only in the Authorization header of API calls; signed URLs (asset downloads,
 // upload parts) are credentials too, so no error message, route name or observer event ever contains a URL.
-import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { open, rename, rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import {
   ScenarioError,
-  type DownloadResult,
+  type DownloadBody,
   type ScenarioApi,
   type SubmitResult,
   type UpstreamAsset,
@@ -181,49 +175,23 @@ export class ScenarioClient implements ScenarioApi {
     }
   }
 
-  /** Streams a signed URL through sha256 into a temp file, fsyncs and renames it: `destPath` is whole or absent. */
-  async downloadToFile(url: string, destPath: string): Promise<DownloadResult> {
-    const tempPath = `${destPath}.part-${randomBytes(8).toString('hex')}`;
+  /**
+   * GETs a signed URL and hands its body to `consume`, which reads it to the end within the download timeout. The
+   * body's failures (cut, timed out, shorter than its Content-Length) come out of it as ScenarioErrors; `consume`'s own
+   * pass unchanged.
+   */
+  async download<T>(url: string, consume: (body: DownloadBody) => Promise<T>): Promise<T> {
     const exchange: Exchange = { route: 'download', url, method: 'GET', timeoutMs: this.#downloadTimeoutMs, authenticated: false };
-    try {
-      return await this.#exchange(exchange, async (response, signal) => {
-        const hash = createHash('sha256');
-        let bytes = 0;
-        // 'wx': a fresh file of our own; autoClose: the stream closes it once everything is written.
-        const sink = createWriteStream(tempPath, { flags: 'wx' });
-        try {
-          const source = response.body ? Readable.fromWeb(response.body as NodeReadableStream<Uint8Array>) : Readable.from([]);
-          await pipeline(
-            source,
-            async function* hashing(chunks: AsyncIterable<Buffer>) {
-              for await (const chunk of chunks) {
-                hash.update(chunk);
-                bytes += chunk.byteLength;
-                yield chunk;
-              }
-            },
-            sink,
-          );
-        } catch (error) {
-          // The temp file may still be opening: wait until it is closed, or the cleanup could run before it exists.
-          if (!sink.closed) await new Promise<void>((resolve) => sink.once('close', () => resolve()));
-          // Disk errors are ours, not upstream's: they pass unchanged. Everything else broke the transfer.
-          throw isFileSystemError(error) ? error : transportError('download', error, signal);
-        }
-        await fsyncFile(tempPath);
-        // fetch decodes a Content-Encoding, after which Content-Length no longer describes what we counted.
-        const declared = response.headers.get('content-encoding') ? NaN : Number(response.headers.get('content-length') ?? NaN);
-        if (Number.isFinite(declared) && declared !== bytes) {
-          throw new ScenarioError({ kind: 'network', route: 'download', message: `Scenario download: body ended after ${bytes} of ${declared} bytes` });
-        }
-        await rename(tempPath, destPath);
-        await syncDirectory(dirname(destPath));
-        return { bytes, sha256: hash.digest('hex'), contentType: response.headers.get('content-type') };
-      });
-    } catch (error) {
-      await rm(tempPath, { force: true });
-      throw error;
-    }
+    return this.#exchange(exchange, async (response, signal) => {
+      const chunks = checkedBody(response, signal);
+      try {
+        return await consume({ chunks, contentType: response.headers.get('content-type') });
+      } finally {
+        // A consumer that stopped early, or never began, must not leave the transfer running.
+        await chunks.return(undefined);
+        await response.body?.cancel().catch(() => {});
+      }
+    });
   }
 
   /** A JSON API call; `read` maps the 2xx body to the result, or null when it lacks the documented envelope. */
@@ -384,6 +352,26 @@ async function readBody(
   return Buffer.concat(chunks).subarray(0, maxBytes).toString('utf8');
 }
 
+/** A download's body, checked: a transfer that breaks, or ends before the bytes its Content-Length announced, throws. */
+async function* checkedBody(response: Response, signal: AbortSignal): AsyncGenerator<Uint8Array, void, undefined> {
+  // fetch decodes a Content-Encoding, after which Content-Length no longer describes what is counted here.
+  const declared = response.headers.get('content-encoding') ? NaN : Number(response.headers.get('content-length') ?? NaN);
+  let bytes = 0;
+  if (response.body) {
+    try {
+      for await (const chunk of response.body as NodeReadableStream<Uint8Array>) {
+        bytes += chunk.byteLength;
+        yield chunk;
+      }
+    } catch (error) {
+      throw transportError('download', error, signal);
+    }
+  }
+  if (Number.isFinite(declared) && declared !== bytes) {
+    throw new ScenarioError({ kind: 'network', route: 'download', message: `Scenario download: body ended after ${bytes} of ${declared} bytes` });
+  }
+}
+
 /**
  * fetch's failures → `timeout` (our deadline), `refused` (no connection: nothing was sent) or `network` (anything
  * else: the request may have been processed). Only the error code goes into the message: undici's own messages
@@ -409,40 +397,6 @@ function errorCode(error: unknown, depth = 0): string | null {
   // Prefer the root cause: undici wraps ECONNREFUSED in errors of its own that carry other codes.
   const inner = errorCode(cause, depth + 1) ?? (Array.isArray(errors) ? errorCode(errors[0], depth + 1) : null);
   return inner ?? (typeof code === 'string' ? code : null);
-}
-
-/**
- * An error of our own disk (ENOSPC, EACCES, ENOENT of the directory…). Node's fs errors name a path; socket errors
- * (ECONNRESET…) and undici's ("terminated", aborts) never do. pipeline() hands the source's error to the sink too,
- * so which stream reported it says nothing; its nature does.
- */
-function isFileSystemError(error: unknown): boolean {
-  const { syscall, path } = (error ?? {}) as { syscall?: unknown; path?: unknown };
-  return typeof syscall === 'string' && typeof path === 'string';
-}
-
-/** fsync through a second descriptor: Linux flushes the inode's data whichever descriptor asks. */
-async function fsyncFile(path: string): Promise<void> {
-  const file = await open(path, 'r+');
-  try {
-    await file.sync();
-  } finally {
-    await file.close();
-  }
-}
-
-async function syncDirectory(path: string): Promise<void> {
-  // Makes the rename durable. Some file systems refuse fsync on a directory; the file itself is already synced.
-  try {
-    const dir = await open(path, 'r');
-    try {
-      await dir.sync();
-    } finally {
-      await dir.close();
-    }
-  } catch {
-    // best effort
-  }
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -68,9 +68,10 @@ export interface UpstreamUpload {
   errorMessage: string | null;
 }
 
-export interface DownloadResult {
-  bytes: number;
-  sha256: string;
+/** The body of a signed URL as it arrives. */
+export interface DownloadBody {
+  /** To be read to the end: a transfer that breaks, times out or ends short throws a ScenarioError from here. */
+  chunks: AsyncIterable<Uint8Array>;
   contentType: string | null;
 }
 
@@ -133,6 +134,9 @@ export interface ScenarioApi {
   getAsset(assetId: string): Promise<UpstreamAsset>;
   /** The four-step uploads flow (SCENARIO-API.md §5.3), bounded by `timeoutMs`; resolves with the imported asset id. */
   uploadFile(file: { fileName: string; contentType: string; bytes: Uint8Array; kind: 'audio' }, options?: { timeoutMs?: number }): Promise<string>;
-  /** Streams a signed URL to `destPath` (written in full or not at all); a 403 or expired URL is an `http` error with status 403. */
-  downloadToFile(url: string, destPath: string): Promise<DownloadResult>;
+  /**
+   * GETs a signed URL and hands its body to `consume`, resolving with what `consume` returns; errors of `consume`'s own
+   * pass unchanged. A 403 or expired URL is an `http` error with status 403.
+   */
+  download<T>(url: string, consume: (body: DownloadBody) => Promise<T>): Promise<T>;
 }

@@ -17,6 +17,7 @@ import { VideoJobEngine } from '../../src/engine/engine.ts';
 import { InProcessJobEventBus } from '../../src/events/job-event-bus.ts';
 import { createGraphQLHandler, type GraphQLHandler } from '../../src/http/graphql-handler.ts';
 import { createLogger } from '../../src/log.ts';
+import { LocalMediaStorage } from '../../src/media/storage/local.ts';
 import { ScenarioClient } from '../../src/scenario/client.ts';
 import { openSqliteStore } from '../../src/store/sqlite/open.ts';
 import type { Store, User } from '../../src/store/store.ts';
@@ -297,10 +298,12 @@ export class ApiOnly extends ApiClientBase {
     this.store = await openSqliteStore(config.databaseUrl, { now: this.clock.now, logger: (sql) => this.statements.push(sql) });
     const log = createLogger('silent');
     const bus = new InProcessJobEventBus();
+    const media = new LocalMediaStorage(config.mediaDir);
     const engine = new VideoJobEngine({
       store: this.store,
       // Never called: the engine is not started and these tests create no jobs through it.
       scenario: new ScenarioClient({ baseUrl: 'http://127.0.0.1:9/v1', apiKey: 'unused', apiSecret: 'unused' }),
+      media,
       bus,
       log,
       settings: engineSettingsFrom(config),
@@ -310,6 +313,7 @@ export class ApiOnly extends ApiClientBase {
       engine,
       bus,
       config,
+      media,
       log,
       upstreamMode: 'SIMULATED',
       publicUrl: () => this.baseUrl,

@@ -7,6 +7,7 @@ import type { EngineSettings } from '../../src/engine/context.ts';
 import { VideoJobEngine } from '../../src/engine/engine.ts';
 import { InProcessJobEventBus } from '../../src/events/job-event-bus.ts';
 import { createLogger } from '../../src/log.ts';
+import { LocalMediaStorage } from '../../src/media/storage/local.ts';
 import { ScenarioClient } from '../../src/scenario/client.ts';
 import { createSimulator } from '../../src/simulator/server.ts';
 import { openSqliteStore } from '../../src/store/sqlite/open.ts';
@@ -47,7 +48,6 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const client = new ScenarioClient({ baseUrl: upstreamUrl, apiKey: 'test-key', apiSecret: 'test-secret', timeoutMs: options.clientTimeoutMs ?? 2000 });
   const settings: EngineSettings = {
     modelId: 'model_wan-2-5-t2v',
-    mediaDir,
     pollMinIntervalMs: 50,
     pollMaxIntervalMs: 300,
     upstreamMaxInFlight: 8,
@@ -58,11 +58,12 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   };
   const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
   const clock = { offsetMs: 0 };
+  const media = new LocalMediaStorage(mediaDir);
 
   const open = async () => {
     const store = await openSqliteStore(databaseUrl);
     const bus = new InProcessJobEventBus();
-    const engine = new VideoJobEngine({ store, scenario: client, bus, log, settings, tickMs: 20, now: () => Date.now() + clock.offsetMs });
+    const engine = new VideoJobEngine({ store, scenario: client, media, bus, log, settings, tickMs: 20, now: () => Date.now() + clock.offsetMs });
     await engine.start();
     return { store, bus, engine };
   };

@@ -39,30 +39,31 @@ export function probeMp4(bytes: Uint8Array): VideoProbe | null {
   }
 }
 
+/** Up to `length` bytes from `position` of what is probed. */
+export type ReadAt = (position: number, length: number) => Promise<Uint8Array>;
+
 /**
- * Probes an MP4 file on disk, reading only box headers and the `moov` box. Returns null if the file cannot be
- * read, is not an MP4 with a video track, or is truncated (a top-level box runs past the end of the file).
+ * Probes an MP4 of `size` bytes through `readAt`, reading only box headers and the `moov` box (a stored video is
+ * never read whole). Returns null if it cannot be read, is not an MP4 with a video track, or is truncated (a top-level
+ * box runs past the end).
  */
-export async function probeMp4File(path: string): Promise<VideoProbe | null> {
-  let handle: FileHandle | undefined;
+export async function probeMp4Ranges(size: number, readAt: ReadAt): Promise<VideoProbe | null> {
   try {
-    handle = await open(path, 'r');
-    const { size: fileSize } = await handle.stat();
     let moov: Uint8Array | null = null;
     let offset = 0;
     // Walk every top-level box header (not just up to moov) so that a cut-off mdat is noticed.
-    for (let i = 0; i < MAX_SIBLING_BOXES && offset < fileSize; i++) {
-      const head = await readAt(handle, offset, Math.min(16, fileSize - offset));
-      const box = readBoxHeader(head, 0, fileSize - offset);
+    for (let i = 0; i < MAX_SIBLING_BOXES && offset < size; i++) {
+      const head = await readAt(offset, Math.min(16, size - offset));
+      const box = readBoxHeader(head, 0, size - offset);
       if (!box) {
         // Fewer than 8 bytes left means a cut-off header; anything longer is trailing junk we can ignore.
-        if (fileSize - offset < 8) return null;
+        if (size - offset < 8) return null;
         break;
       }
-      if (offset + box.size > fileSize) return null;
+      if (offset + box.size > size) return null;
       if (box.type === 'moov') {
         if (moov || box.size > MAX_MOOV_BYTES) return null;
-        moov = await readAt(handle, offset, box.size);
+        moov = await readAt(offset, box.size);
         if (moov.length !== box.size) return null;
       }
       offset += box.size;
@@ -70,15 +71,25 @@ export async function probeMp4File(path: string): Promise<VideoProbe | null> {
     return moov ? parseMoov(moov) : null;
   } catch {
     return null;
-  } finally {
-    await handle?.close().catch(() => undefined);
   }
 }
 
-async function readAt(handle: FileHandle, position: number, length: number): Promise<Uint8Array> {
-  const buffer = Buffer.alloc(length);
-  const { bytesRead } = await handle.read(buffer, 0, length, position);
-  return buffer.subarray(0, bytesRead);
+/** Probes an MP4 file on disk (see probeMp4Ranges). */
+export async function probeMp4File(path: string): Promise<VideoProbe | null> {
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(path, 'r');
+    const file = handle;
+    return await probeMp4Ranges((await file.stat()).size, async (position, length) => {
+      const buffer = Buffer.alloc(length);
+      const { bytesRead } = await file.read(buffer, 0, length, position);
+      return buffer.subarray(0, bytesRead);
+    });
+  } catch {
+    return null;
+  } finally {
+    await handle?.close().catch(() => undefined);
+  }
 }
 
 /** Parses a complete `moov` box (its header at offset 0 of `bytes`). */
