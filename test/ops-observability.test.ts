@@ -68,6 +68,12 @@ describe('metrics', () => {
     expect(sample(text, `${METRIC_NAMES.httpDuration}_count`, { route: 'graphql', operation_type: 'mutation', status_code: '200' })).toBeGreaterThanOrEqual(1);
     expect(sample(text, `${METRIC_NAMES.httpDuration}_count`, { route: 'graphql', operation_type: 'query', status_code: '200' })).toBeGreaterThanOrEqual(1);
     expect(sample(text, 'process_resident_memory_bytes')).toBeGreaterThan(0);
+    // CONTRACT §9: the replicas beating in the database (this one), leases held now, and Redis (off without REDIS_URL).
+    expect(sample(text, METRIC_NAMES.liveReplicas)).toBe(1);
+    expect(sample(text, METRIC_NAMES.leases)).toBeGreaterThanOrEqual(0);
+    expect(sample(text, METRIC_NAMES.redis, { state: 'off' })).toBe(1);
+    expect(sample(text, METRIC_NAMES.redis, { state: 'ready' })).toBe(0);
+    expect(sample(text, METRIC_NAMES.instance, { instance_id: gw.config.instanceId })).toBe(1);
     // Labels never carry ids, paths or tokens.
     expect(text).not.toContain(id);
     expect(text).not.toContain(token);

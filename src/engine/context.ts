@@ -56,13 +56,18 @@ export function endingPatch(now: number, status: 'SUCCEEDED' | 'FAILED' | 'CANCE
   return { status, error, phase: 'done', completedAt: now, nextCheckAt: null, queuePosition: null };
 }
 
+/** Puts a job's new state on the bus; never fails the change, which is committed already. */
+export async function publishJob(ctx: Pick<EngineContext, 'bus' | 'log'>, job: VideoJob): Promise<void> {
+  await ctx.bus.publish(jobView(job)).catch((error: unknown) => {
+    // Subscribers on this replica have it; the others catch up when the bus is back (they re-read the rows). The bus
+    // reports its outage once; a line per change would only repeat it.
+    ctx.log.debug({ err: error, jobId: job.id }, 'job change not published to other replicas');
+  });
+}
+
 /** A change that moved the version is one clients can see (src/domain/job-change.ts decides): it goes on the bus. */
 async function publishIfVisible(ctx: EngineContext, before: VideoJob, updated: VideoJob | null): Promise<void> {
-  if (!updated || updated.version === before.version) return;
-  await ctx.bus.publish(jobView(updated)).catch((error: unknown) => {
-    // Subscribers on this replica have it; the others catch up when the bus is back (they re-read the rows).
-    ctx.log.warn({ err: error, jobId: updated.id }, 'job change not published to other replicas');
-  });
+  if (updated && updated.version !== before.version) await publishJob(ctx, updated);
 }
 
 /**

@@ -5,14 +5,14 @@ import { randomInt } from 'node:crypto';
 import type { FieldError, GenerateVideoRequest } from '../domain/generate-request.ts';
 import { normalizeGenerateRequest } from '../domain/generate-request.ts';
 import { newTimeOrderedId } from '../domain/ids.ts';
-import { isTerminal, jobView, sameRequest, WAN_T2V, type JobView, type VideoJob } from '../domain/video-job.ts';
+import { isTerminal, sameRequest, WAN_T2V, type JobView, type VideoJob } from '../domain/video-job.ts';
 import type { JobEventBus } from '../events/job-event-bus.ts';
 import type { Logger } from '../log.ts';
 import { mediaKeys, type MediaStorage } from '../media/storage/index.ts';
 import { ScenarioError, type ScenarioApi } from '../scenario/types.ts';
 import type { Store } from '../store/store.ts';
 import { storeAudio, type StoreAudioOutcome } from './audio-import.ts';
-import { commitJobChange, commitJobChanges, endingPatch, type EngineContext, type EngineSettings } from './context.ts';
+import { commitJobChange, commitJobChanges, endingPatch, publishJob, type EngineContext, type EngineSettings } from './context.ts';
 import { mirrorAssets } from './mirror.ts';
 import { applyUpstreamJob, pollJobs } from './poll.ts';
 import { InProcessRateLimiter, type GenerateRateLimiter } from './rate-limiter.ts';
@@ -163,9 +163,7 @@ export class VideoJobEngine {
         return { kind: 'quota', limit: this.ctx.settings.maxActiveJobsPerUser, retryAfterSeconds: await this.soonestFinish(ownerId) };
       }
       created = true;
-      await this.ctx.bus.publish(jobView(result.job)).catch((error: unknown) => {
-        this.ctx.log.warn({ err: error, jobId: result.job.id }, 'new job not published to other replicas');
-      });
+      await publishJob(this.ctx, result.job);
       this.ctx.log.info({ jobId: result.job.id, userId: ownerId }, 'job accepted');
       this.wake();
       return { kind: 'created', job: result.job };
