@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { matchesFilter } from '../src/domain/job-filter.ts';
 import type { VideoJob } from '../src/domain/video-job.ts';
 import { openStore } from '../src/store/open.ts';
@@ -23,10 +23,10 @@ import { hasPostgres } from './helpers/services.ts';
 const NO_QUOTA = { maxActiveJobs: 1_000_000 };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Run last first: stores close before their database is dropped. */
+/** After each test, last first: stores close before their database is dropped, and the server's connections are freed. */
 const cleanups: Array<() => Promise<unknown>> = [];
-afterAll(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup();
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
 async function freshDatabase(options?: string): Promise<string> {

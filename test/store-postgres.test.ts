@@ -1,6 +1,6 @@
 // The store contract on PostgreSQL: the same suite as SQLite's (test/store-contract.ts). Each store opened gets a
 // database of its own, cloned from one migrated template (much faster than migrating each).
-import { afterAll, beforeAll, describe } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe } from 'vitest';
 import pg from 'pg';
 import { openPostgresStore } from '../src/store/postgres/open.ts';
 import type { Store } from '../src/store/store.ts';
@@ -12,6 +12,8 @@ import { FakeClock, type Statement } from './helpers/store-fixtures.ts';
 let template: Awaited<ReturnType<typeof createTestDatabase>> | null = null;
 const databases: string[] = [];
 const opened = new Map<Store, { url: string; clock: FakeClock }>();
+/** Stores opened by the running test: closed after it, so that the server's 100 connections are never exhausted. */
+let openedInTest: Store[] | null = null;
 
 async function admin(statement: string): Promise<void> {
   const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
@@ -30,6 +32,17 @@ beforeAll(async () => {
   await (await openPostgresStore(template.url)).close();
 });
 
+beforeEach(() => {
+  openedInTest = [];
+});
+
+afterEach(async () => {
+  const stores = openedInTest ?? [];
+  openedInTest = null;
+  await Promise.all(stores.map((store) => store.close()));
+  for (const store of stores) opened.delete(store);
+});
+
 afterAll(async () => {
   await Promise.all([...opened.keys()].map((store) => store.close()));
   for (const name of databases) await admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
@@ -40,6 +53,7 @@ async function openOn(url: string, clock: FakeClock, options: { instanceId?: str
   const statements: Statement[] = [];
   const store = await openPostgresStore(url, { now: clock.now, logger: (sql, params) => statements.push({ sql, params }), ...options });
   opened.set(store, { url, clock });
+  openedInTest?.push(store);
   return { store, clock, statements };
 }
 

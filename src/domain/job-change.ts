@@ -2,7 +2,7 @@
 // set, what counts as a change a client can see (only those move `version` and `updatedAt`), and when a change
 // adds an event. Stores save the row and the event computed here and nothing else; they own only `revision`
 // (every write, for compare-and-set) and the lease columns.
-import type { JobEvent, NewVideoJob, VideoAsset, VideoJob, VideoJobPatch } from './video-job.ts';
+import { PARAM_FIELDS, type JobEvent, type NewVideoJob, type VideoAsset, type VideoJob, type VideoJobPatch } from './video-job.ts';
 
 export const FIRST_EVENT_MESSAGE = 'Accepted by the gateway';
 
@@ -17,14 +17,7 @@ const FIXED_FIELDS = new Set<string>([
   'updatedAt',
   'leaseOwner',
   'leaseExpiresAt',
-  'prompt',
-  'negativePrompt',
-  'size',
-  'durationSeconds',
-  'enablePromptExpansion',
-  'seed',
-  'seedDrawn',
-  'audioId',
+  ...PARAM_FIELDS,
 ] satisfies Array<keyof VideoJob>);
 
 /**

@@ -25,6 +25,18 @@ export const WAN_T2V = {
   maxSeed: 2_147_483_647,
 } as const;
 
+/** The fields of VideoJobParams, fixed once a job exists. */
+export const PARAM_FIELDS = [
+  'prompt',
+  'negativePrompt',
+  'size',
+  'durationSeconds',
+  'enablePromptExpansion',
+  'seed',
+  'seedDrawn',
+  'audioId',
+] as const satisfies ReadonlyArray<keyof VideoJobParams>;
+
 /** The parameters of a job after defaults were applied; what idempotency compares. */
 export interface VideoJobParams {
   prompt: string;
@@ -134,14 +146,7 @@ export const JOB_VIEW_FIELDS = [
   'updatedAt',
   'submittedAt',
   'completedAt',
-  'prompt',
-  'negativePrompt',
-  'size',
-  'durationSeconds',
-  'enablePromptExpansion',
-  'seed',
-  'seedDrawn',
-  'audioId',
+  ...PARAM_FIELDS,
 ] as const satisfies ReadonlyArray<keyof VideoJob>;
 export type JobView = Pick<VideoJob, (typeof JOB_VIEW_FIELDS)[number]>;
 

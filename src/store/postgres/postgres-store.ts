@@ -64,9 +64,10 @@ import {
   type User,
   type Viewer,
 } from '../store.ts';
-import { jobFilterCondition, pageRead } from './job-queries.ts';
+import { JobListing } from '../job-queries.ts';
+import { groupByJob, inOrderOf } from '../rows.ts';
 import { ADMISSION_LOCK } from './locks.ts';
-import type { Lowering } from './lowering.ts';
+import { jsLower, type Lowering } from './lowering.ts';
 import { apiTokens, audioAssets, jobEvents, ownerDataVersions, replicas, settings, users, videoAssets, videoJobs } from './schema.ts';
 
 /** The database or a transaction: both run the same queries. */
@@ -151,7 +152,7 @@ export class PostgresStore implements Store {
   private readonly now: () => number;
   private readonly leaseMs: number;
   private readonly expectedMigrations: number;
-  private readonly lowering: Lowering;
+  private readonly listing: JobListing;
   private readonly replicaLockHeld: () => boolean;
   private readonly onClose: () => Promise<void>;
   private readonly q: ReturnType<typeof prepareHotQueries>;
@@ -166,7 +167,7 @@ export class PostgresStore implements Store {
     this.now = options.now ?? Date.now;
     this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
     this.expectedMigrations = options.expectedMigrations;
-    this.lowering = options.lowering;
+    this.listing = new JobListing(videoJobs, (column) => jsLower(column, options.lowering));
     this.replicaLockHeld = options.replicaLockHeld ?? (() => true);
     this.onClose = options.onClose ?? (async () => {});
     this.q = prepareHotQueries(db);
@@ -283,8 +284,7 @@ export class PostgresStore implements Store {
   async getJobs(ids: readonly string[]): Promise<Array<VideoJob | null>> {
     if (ids.length === 0) return [];
     const rows = await this.q.jobsByIds.execute({ ids: [...new Set(ids)] });
-    const byId = new Map(rows.map((job) => [job.id, job]));
-    return ids.map((id) => byId.get(id) ?? null);
+    return inOrderOf(ids, rows);
   }
 
   async updateJob(id: string, patch: VideoJobPatch, options: UpdateJobOptions = {}): Promise<VideoJob | null> {
@@ -350,7 +350,7 @@ export class PostgresStore implements Store {
   }
 
   async listJobs(query: JobPageQuery): Promise<JobPage> {
-    const read = pageRead(query, this.lowering);
+    const read = this.listing.pageRead(query);
     const rows = await this.db
       .select()
       .from(videoJobs)
@@ -366,7 +366,7 @@ export class PostgresStore implements Store {
     const [row] = await this.db
       .select({ n: count() })
       .from(videoJobs)
-      .where(and(eq(videoJobs.ownerId, ownerId), jobFilterCondition(filter, this.lowering)));
+      .where(and(eq(videoJobs.ownerId, ownerId), this.listing.filterCondition(filter)));
     return row?.n ?? 0;
   }
 
@@ -575,8 +575,7 @@ export class PostgresStore implements Store {
   async getAudios(ids: readonly string[]): Promise<Array<AudioAsset | null>> {
     if (ids.length === 0) return [];
     const rows = await this.db.select().from(audioAssets).where(anyOf(audioAssets.id, [...new Set(ids)]));
-    const byId = new Map(rows.map((audio) => [audio.id, audio]));
-    return ids.map((id) => byId.get(id) ?? null);
+    return inOrderOf(ids, rows);
   }
 
   async setAudioUpstreamId(id: string, upstreamAssetId: string): Promise<void> {
@@ -659,11 +658,4 @@ async function findByIdempotencyKey(db: Queryable, ownerId: string, idempotencyK
     .from(videoJobs)
     .where(and(eq(videoJobs.ownerId, ownerId), eq(videoJobs.idempotencyKey, idempotencyKey)));
   return job;
-}
-
-/** Groups rows (already in their final order) by job, with an entry, possibly empty, for every requested id. */
-function groupByJob<Row extends { jobId: string }>(jobIds: readonly string[], rows: Row[]): Map<string, Row[]> {
-  const grouped = new Map<string, Row[]>(jobIds.map((id) => [id, []]));
-  for (const row of rows) grouped.get(row.jobId)?.push(row);
-  return grouped;
 }

@@ -16,6 +16,7 @@ import type { VideoJobFilter } from '../../domain/job-filter.ts';
 import {
   ACTIVE_STATUSES,
   IN_FLIGHT_PHASES,
+  PARAM_FIELDS,
   UNFINISHED_PHASES,
   type AudioAsset,
   type JobEvent,
@@ -42,7 +43,8 @@ import {
   type User,
   type Viewer,
 } from '../store.ts';
-import { jobFilterCondition, pageRead } from './job-queries.ts';
+import { groupByJob, inOrderOf } from '../rows.ts';
+import { sqliteJobListing as listing } from './job-queries.ts';
 import * as schema from './schema.ts';
 import { apiTokens, audioAssets, jobEvents, ownerDataVersions, replicas, settings, users, videoAssets, videoJobs } from './schema.ts';
 
@@ -59,14 +61,7 @@ const UNCHANGING_COLUMNS = new Set<string>([
   'ownerId',
   'idempotencyKey',
   'createdAt',
-  'prompt',
-  'negativePrompt',
-  'size',
-  'durationSeconds',
-  'enablePromptExpansion',
-  'seed',
-  'seedDrawn',
-  'audioId',
+  ...PARAM_FIELDS,
   'leaseOwner',
   'leaseExpiresAt',
 ] satisfies Array<keyof VideoJob>);
@@ -254,8 +249,7 @@ export class SqliteStore implements Store {
 
   async getJobs(ids: readonly string[]): Promise<Array<VideoJob | null>> {
     const rows = this.selectByIds(ids, (chunk) => this.q.jobsByIds.all({ ids: JSON.stringify(chunk) }));
-    const byId = new Map(rows.map((job) => [job.id, job]));
-    return ids.map((id) => byId.get(id) ?? null);
+    return inOrderOf(ids, rows);
   }
 
   async updateJob(id: string, patch: VideoJobPatch, options: UpdateJobOptions = {}): Promise<VideoJob | null> {
@@ -301,7 +295,7 @@ export class SqliteStore implements Store {
   async listJobs(query: JobPageQuery): Promise<JobPage> {
     let rows: VideoJob[];
     let reversed: boolean;
-    if (jobFilterCondition(query.filter) === undefined) {
+    if (listing.filterCondition(query.filter) === undefined) {
       // Unfiltered pages (the history view) come in a few shapes: one prepared query per shape.
       const page = this.unfilteredPageQuery(query);
       reversed = page.reversed;
@@ -314,7 +308,7 @@ export class SqliteStore implements Store {
         limit: query.limit + 1,
       });
     } else {
-      const read = pageRead(query);
+      const read = listing.pageRead(query);
       reversed = read.reversed;
       rows = this.db
         .select()
@@ -336,7 +330,7 @@ export class SqliteStore implements Store {
     let page = this.pageQueries.get(key);
     if (!page) {
       const placeholder = (name: string) => sql.placeholder(name) as unknown as string & number;
-      const read = pageRead({
+      const read = listing.pageRead({
         ownerId: placeholder('ownerId'),
         order: query.order,
         fromEnd: query.fromEnd,
@@ -365,7 +359,7 @@ export class SqliteStore implements Store {
       this.db
         .select({ n: count() })
         .from(videoJobs)
-        .where(and(eq(videoJobs.ownerId, ownerId), jobFilterCondition(filter)))
+        .where(and(eq(videoJobs.ownerId, ownerId), listing.filterCondition(filter)))
         .get()?.n ?? 0
     );
   }
@@ -544,8 +538,7 @@ export class SqliteStore implements Store {
     const rows = this.selectByIds(ids, (chunk) =>
       this.db.select().from(audioAssets).where(inArray(audioAssets.id, chunk)).all(),
     );
-    const byId = new Map(rows.map((audio) => [audio.id, audio]));
-    return ids.map((id) => byId.get(id) ?? null);
+    return inOrderOf(ids, rows);
   }
 
   async setAudioUpstreamId(id: string, upstreamAssetId: string): Promise<void> {
@@ -669,11 +662,4 @@ function findByIdempotencyKey(db: SyncDb, ownerId: string, idempotencyKey: strin
     .from(videoJobs)
     .where(and(eq(videoJobs.ownerId, ownerId), eq(videoJobs.idempotencyKey, idempotencyKey)))
     .get();
-}
-
-/** Groups rows (already in their final order) by job, with an entry, possibly empty, for every requested id. */
-function groupByJob<Row extends { jobId: string }>(jobIds: readonly string[], rows: Row[]): Map<string, Row[]> {
-  const grouped = new Map<string, Row[]>(jobIds.map((id) => [id, []]));
-  for (const row of rows) grouped.get(row.jobId)?.push(row);
-  return grouped;
 }
