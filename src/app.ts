@@ -10,6 +10,7 @@ import { VideoJobEngine } from './engine/engine.ts';
 import { InProcessJobEventBus, type JobEventBus } from './events/job-event-bus.ts';
 import { resyncFrom } from './events/resync.ts';
 import { InProcessRateLimiter, type GenerateRateLimiter } from './engine/rate-limiter.ts';
+import { worstState } from './redis/connection.ts';
 import { RedisJobEventBus } from './redis/job-event-bus.ts';
 import { RedisRateLimiter } from './redis/rate-limiter.ts';
 import type { RedisState } from './metrics/metrics.ts';
@@ -72,8 +73,24 @@ export interface App {
 /** The logger of a gateway: JSON on stdout, with the configured secrets scrubbed from every line. */
 export function createAppLogger(config: Config, destination?: DestinationStream): Logger {
   return createLogger(config.logLevel, destination, {
-    secrets: [config.scenario?.apiKey, config.scenario?.apiSecret, config.mediaSigningSecret],
+    secrets: [
+      config.scenario?.apiKey,
+      config.scenario?.apiSecret,
+      config.mediaSigningSecret,
+      passwordOf(config.databaseUrl),
+      passwordOf(config.redisUrl),
+    ],
   });
+}
+
+/** The password in a service URL, if any: a secret like the others, scrubbed from every log line. */
+function passwordOf(url: string | null): string | undefined {
+  if (!url) return undefined;
+  try {
+    return decodeURIComponent(new URL(url).password) || undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 interface Parts {
@@ -145,7 +162,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       : null;
     const bus: JobEventBus = parts.bus = redis?.bus ?? new InProcessJobEventBus(onListenerError);
     const rateLimiter = parts.rateLimiter = redis?.rateLimiter ?? new InProcessRateLimiter(config.generateRateLimitPerMinute);
-    const redisState = (): RedisState => (redis ? redis.bus.connectionState() : 'off');
+    const redisState = (): RedisState => (redis ? worstState([redis.bus.connectionState(), redis.rateLimiter.connectionState()]) : 'off');
     // The metrics read the API's and the HTTP layer's counts when scraped; both exist by then.
     let api: GraphQLHandler | undefined;
     let traffic: HttpTraffic | undefined;
@@ -256,8 +273,8 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       await attempt('server', serverClosed);
     }
     await attempt('simulator', simulator?.stop());
-    await attempt('event bus', bus?.close());
-    await attempt('rate limiter', rateLimiter?.close?.());
+    // Each waits for Redis at most a couple of seconds: together, so that a Redis that does not answer costs that once.
+    await Promise.all([attempt('event bus', bus?.close()), attempt('rate limiter', rateLimiter?.close?.())]);
     clearInterval(heartbeat);
     await attempt('replica record', store?.removeReplica());
     await attempt('database', store?.close());

@@ -100,4 +100,20 @@ describe('OwnerJobsStream', () => {
     stream.start([]);
     expect((await stream.next()).value?.id).toBe('new');
   });
+
+  it('never sends an older state, or the end again, after a job ended (a resync or crossing replicas)', async () => {
+    const stream = new OwnerJobsStream(null);
+    stream.start([job(4, 'IN_PROGRESS')]);
+    stream.push(job(6, 'SUCCEEDED'));
+    stream.push(job(5, 'IN_PROGRESS')); // a replica's older message, arriving late
+    stream.push(job(6, 'SUCCEEDED')); // the resync's read of the same end
+    stream.push(job(2, 'QUEUED', { id: 'job-2' }));
+    const seen: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const { value } = await stream.next();
+      seen.push(`${value!.id}@${value!.version}`);
+    }
+    expect(seen).toEqual(['job-1@6', 'job-2@2']);
+    await stream.return();
+  });
 });

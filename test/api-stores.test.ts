@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toGlobalId } from '../src/schema/global-id.ts';
 import { Gateway } from './helpers/api-harness.ts';
+import { fixture, uploadAudio } from './helpers/api-upload.ts';
 import { createTestDatabase } from './helpers/postgres.ts';
 import { hasPostgres } from './helpers/services.ts';
 
@@ -54,6 +55,11 @@ describe.each(stores)('the API on $name', ({ skip, database }) => {
     const search = await gw.gql('query($search: String) { videoJobs(filter: { search: $search }) { totalCount } }', { search: nul });
     expect(search.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     expect(search.body.errors?.[0]?.message).toMatch(/filter\.search/);
+
+    const { token } = await gw.login('alice');
+    const upload = await uploadAudio(gw.url, token, fixture('tone-4s.wav'), nul);
+    expect(upload.body.data.uploadAudio).toMatchObject({ __typename: 'ValidationError' });
+    expect(upload.body.data.uploadAudio.fieldErrors.map((e: { path: string[] }) => e.path)).toEqual([['file']]);
 
     const unknown = await gw.data('query($id: ID!) { videoJob(id: $id) { id } }', { id: toGlobalId('VideoJob', nul) });
     expect(unknown.videoJob).toBeNull();

@@ -14,6 +14,7 @@ import { OVER_LIMIT } from './helpers/hardening-operations.ts';
 const API_KEY = `key_${randomBytes(12).toString('hex')}`;
 const API_SECRET = `secret_${randomBytes(16).toString('hex')}`;
 const SIGNING_SECRET = `signing_${randomBytes(24).toString('hex')}`;
+const REDIS_PASSWORD = `redis_${randomBytes(12).toString('hex')}`;
 
 let sim: Simulator;
 let gw: CapturedGateway;
@@ -30,6 +31,8 @@ beforeAll(async () => {
     SCENARIO_SDK_API_KEY: API_KEY,
     SCENARIO_SDK_API_SECRET: API_SECRET,
     MEDIA_SIGNING_SECRET: SIGNING_SECRET,
+    // Nothing listens there: the connection errors are logged, and must not carry the password.
+    REDIS_URL: `redis://:${REDIS_PASSWORD}@127.0.0.1:1`,
   });
 });
 afterAll(async () => {
@@ -131,12 +134,14 @@ describe('secrets', () => {
     expect(logs).toContain('job accepted');
     expect(logs).toContain('submit rejected upstream');
     expect(logs).toMatch(/poll failed|job list failed/);
+    expect(logs).toContain('Redis connection failed');
     expect(responses).toContain('UNAUTHENTICATED');
     expect(responses).toContain('jobUpdated');
     const forbidden = [
       API_KEY,
       API_SECRET,
       SIGNING_SECRET,
+      REDIS_PASSWORD,
       Buffer.from(`${API_KEY}:${API_SECRET}`).toString('base64'),
       ...tokens,
     ];

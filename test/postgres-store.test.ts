@@ -41,6 +41,13 @@ async function open(url: string, options: OpenPostgresStoreOptions = {}): Promis
   return store;
 }
 
+/** The sessions holding the replica lock of the current database, and in which mode. */
+const replicaLockHolders = (client: pg.Client) =>
+  client.query<{ pid: number; mode: string }>(
+    "SELECT pid, mode FROM pg_locks WHERE locktype = 'advisory' AND objid = $1 AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+    [REPLICA_LOCK],
+  );
+
 /** A session on the database beside the stores, for what only the test does (catalog reads, killing a backend). */
 async function withClient<T>(url: string, use: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url });
@@ -116,12 +123,6 @@ describe.skipIf(!hasPostgres)('PostgreSQL store', () => {
   });
 
   describe('the replica rule', () => {
-    const replicaLockHolders = (client: pg.Client) =>
-      client.query<{ pid: number; mode: string }>(
-        "SELECT pid, mode FROM pg_locks WHERE locktype = 'advisory' AND objid = $1 AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
-        [REPLICA_LOCK],
-      );
-
     it('refuses a second replica without REDIS_URL, in one line naming REDIS_URL, and lets the CLI in', async () => {
       const url = await freshDatabase();
       const alone = await open(url, { exclusive: true });
@@ -208,6 +209,27 @@ describe.skipIf(!hasPostgres)('PostgreSQL store', () => {
       // The holder, if it still ran, would know it lost the database: not ready.
       expect(await holder.isReady()).toBe(false);
       expect(await holder.countUsers()).toBe(1);
+    });
+  });
+
+  describe('a lock session lost under a live replica', () => {
+    it('is taken again: the replica is unready meanwhile and ready once it holds the database again', async () => {
+      const url = await freshDatabase();
+      const holder = await open(url, { exclusive: true });
+      await withClient(url, async (client) => {
+        const { rows } = await replicaLockHolders(client);
+        await client.query('SELECT pg_terminate_backend($1)', [rows[0]!.pid]);
+      });
+      const until = async (ready: boolean, what: string) => {
+        const deadline = Date.now() + 10_000;
+        while ((await holder.isReady()) !== ready) {
+          if (Date.now() > deadline) throw new Error(`${what} within 10 s`);
+          await sleep(50);
+        }
+      };
+      await until(false, 'the lost lock was not noticed');
+      await until(true, 'the lock was not taken again');
+      await expect(openPostgresStore(url, { exclusive: true })).rejects.toThrow(DatabaseInUseError);
     });
   });
 

@@ -80,11 +80,11 @@ describe.skipIf(!hasRedis)('RedisJobEventBus', () => {
     return { bus, log, resyncCalls, instanceId };
   }
 
-  /** Drops one bus's subscriber connection from the server side, as a Redis restart or network cut would. */
-  async function killSubscriber(instanceId: string): Promise<void> {
-    const clients = (await admin.client('LIST', 'TYPE', 'PUBSUB')) as string;
-    const line = clients.split('\n').find((l) => l.includes(` name=bus-sub:${instanceId} `));
-    expect(line, `subscriber of ${instanceId} in CLIENT LIST`).toBeDefined();
+  /** Drops one bus's subscriber (or publisher) connection from the server side, as a Redis restart or network cut would. */
+  async function killSubscriber(instanceId: string, connection: 'bus-sub' | 'bus-pub' = 'bus-sub'): Promise<void> {
+    const clients = (connection === 'bus-sub' ? await admin.client('LIST', 'TYPE', 'PUBSUB') : await admin.client('LIST', 'TYPE', 'NORMAL')) as string;
+    const line = clients.split('\n').find((l) => l.includes(` name=${connection}:${instanceId} `));
+    expect(line, `${connection} of ${instanceId} in CLIENT LIST`).toBeDefined();
     // By id, not by type: other buses (and other test files) keep their connections.
     expect(await admin.client('KILL', 'ID', /^id=(\d+)/.exec(line!)![1]!)).toBe(1);
   }
@@ -222,6 +222,35 @@ describe.skipIf(!hasRedis)('RedisJobEventBus', () => {
     await a.publish(update('job-5', 'owner-5', 8));
     await waitFor(() => onJob.versions('job-5').includes(8), 'a change after the reconnect');
     expect(b.connectionState()).toBe('ready');
+  });
+
+  it('has the other replicas resync what it could not publish, once its publisher is back', async () => {
+    const { bus: a, instanceId: aId } = newBus();
+    const { bus: b, resyncCalls } = newBus();
+    const onB = recorder();
+    await b.subscribeToJob('job-7', onB.listener);
+    await a.publish(update('job-7', 'owner-7', 1));
+    await waitFor(() => onB.versions('job-7').includes(1), 'the first change');
+
+    // Only A's publisher goes: B stays connected, so its own reconnect would never trigger a resync.
+    const failedAfter = Date.now();
+    await killSubscriber(aId, 'bus-pub');
+    await waitFor(() => a.connectionState() !== 'ready', "A's publisher to notice");
+    await expect(a.publish(update('job-7', 'owner-7', 2))).rejects.toThrow();
+
+    await waitFor(() => resyncCalls.length === 1, "B's resync once A's publisher is back", 8000);
+    expect(resyncCalls[0]!.jobIds).toEqual(['job-7']);
+    expect(resyncCalls[0]!.since).toBeGreaterThanOrEqual(failedAfter);
+    expect(resyncCalls[0]!.since).toBeLessThanOrEqual(Date.now());
+  });
+
+  it('hears another process that was given the same INSTANCE_ID by mistake', async () => {
+    const { bus: a } = newBus({ instanceId: 'same-name' });
+    const { bus: b } = newBus({ instanceId: 'same-name' });
+    const onB = recorder();
+    await b.subscribeToJob('job-8', onB.listener);
+    await a.publish(update('job-8', 'owner-8', 3));
+    await waitFor(() => onB.versions('job-8').length === 1, 'the change from the namesake');
   });
 
   it('logs a failed resync and keeps running', async () => {

@@ -164,6 +164,16 @@ describe('a job from submit to downloaded video', () => {
     }
   });
 
+  it('removes U+0000 from upstream text, which PostgreSQL could not store', async () => {
+    const { job: created } = await client.submitJob(MODEL_ID, wanBody());
+    const raw = (await client.getJob(created.jobId)).raw as Record<string, unknown>;
+    sim.faults.respondWith('getJob', { status: 200, body: { job: { ...raw, status: 'in-\u0000progress', nested: ['a\u0000b'] } } });
+    const job = await client.getJob(created.jobId);
+    expect(job.status).toBe('in-progress');
+    expect((job.raw as { nested: string[] }).nested).toEqual(['ab']);
+    expect(JSON.stringify(job.raw)).not.toContain('\\u0000');
+  });
+
   it('accepts any 2xx, such as the 269 Scenario sometimes sends', async () => {
     const { job: created } = await client.submitJob(MODEL_ID, wanBody());
     sim.faults.respondWith('getJob', { status: 269 });

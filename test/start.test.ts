@@ -108,9 +108,9 @@ describe('npm start', () => {
       expect(code).toBe(1);
       expect(stderr.trim().split('\n')).toHaveLength(1);
       expect(stderr).toMatch(/^another gateway \(pid \d+\) is running on .*gateway\.db: SQLite serves one gateway process/);
-      // A gateway killed outright leaves its lock behind; the next start takes it over without waiting. The gateway is
-      // tsx's child: the pid its lock file names, not the wrapper's.
-      const gatewayPid = JSON.parse(readFileSync(join(dir, 'gateway.db.gateway-lock'), 'utf8')).pid as number;
+      // A gateway killed outright frees its lock with its process; the next start takes it without waiting. The gateway
+      // is tsx's child: the pid the lock names, not the wrapper's.
+      const gatewayPid = Number(readFileSync(join(dir, 'gateway.db.gateway-lock.pid'), 'utf8'));
       process.kill(gatewayPid, 'SIGKILL');
       first.child.kill('SIGKILL');
       await first.exited;

@@ -504,6 +504,29 @@ describe('leases', () => {
     expect(await other.updateJob(job.id, { progress: 0.25 }, { ifRevision: takenOver!.revision })).toMatchObject({ progress: 0.25 });
   });
 
+  it("a step's write needs its own lease still live; a cancel of a job not yet sent overrides any lease", async () => {
+    const opened = await openWithUser('alice', { instanceId: 'replica-a', leaseMs: 300 });
+    const { store, user, clock } = opened;
+    const job = await createdJob(store, newJob(user.id));
+    const [claimed] = await store.claimAdmissions(5).then((admission) => admission.admitted);
+    expect(claimed!.id).toBe(job.id);
+    const beside = await h.openBeside(store, { instanceId: 'replica-b' });
+    // Another replica cancels it while it is held for its submit: the holder's intent write then loses.
+    const canceled = await beside.updateJob(job.id, { status: 'CANCELED', phase: 'done', nextCheckAt: null }, { ifRevision: claimed!.revision, lease: 'override' });
+    expect(canceled).toMatchObject({ status: 'CANCELED' });
+    expect(await store.updateJob(job.id, { phase: 'submitting' }, { ifRevision: claimed!.revision, lease: 'held' })).toBeNull();
+
+    // A step that stalled past its lease writes nothing, even with no other replica in the way.
+    const other = await createdJob(store, newJob(user.id));
+    await store.updateJob(other.id, { phase: 'polling', status: 'QUEUED', nextCheckAt: clock.time });
+    const [leased] = await store.claimDueJobs({ phases: ['polling'], dueBy: clock.time, limit: 1 });
+    expect(await store.updateJob(other.id, { progress: 0.1 }, { ifRevision: leased!.revision, lease: 'held' })).toMatchObject({ progress: 0.1 });
+    const written = (await store.getJob(other.id))!;
+    await sleep(450);
+    expect(await store.updateJob(other.id, { progress: 0.2 }, { ifRevision: written.revision, lease: 'held' })).toBeNull();
+    expect(await store.updateJob(other.id, { progress: 0.2 }, { ifRevision: written.revision })).toMatchObject({ progress: 0.2 });
+  });
+
   it('renewing keeps a lease alive past its first expiry', async () => {
     const opened = await openWithUser('alice', { instanceId: 'replica-a', leaseMs: 400 });
     const { store, user, clock } = opened;

@@ -155,6 +155,9 @@ describe('one gateway per file', () => {
     } finally {
       await restarted.close();
     }
-    expect(fs.existsSync(`${file}.gateway-lock`)).toBe(false);
+    expect(fs.existsSync(`${file}.gateway-lock.pid`)).toBe(false);
+    // Released: the next gateway takes it.
+    const next = await openSqliteStore(`file:${file}`, { exclusive: true });
+    await next.close();
   });
 });

@@ -1,7 +1,7 @@
 // Audio for a job: checked by its bytes (never its name), kept in the media storage, and pushed upstream with
 // the uploads flow so a job can name its upstream asset id.
 import { randomUUID } from 'node:crypto';
-import type { FieldError } from '../domain/generate-request.ts';
+import { hasNul, type FieldError } from '../domain/generate-request.ts';
 import type { AudioAsset, JobError } from '../domain/video-job.ts';
 import { probeAudio } from '../media/probe/audio.ts';
 import { mediaKeys, readMedia } from '../media/storage/index.ts';
@@ -27,6 +27,7 @@ export async function storeAudio(
 ): Promise<StoreAudioOutcome> {
   const invalid = (message: string): StoreAudioOutcome => ({ kind: 'invalid', fieldErrors: [{ path, message }] });
   if (file.bytes.byteLength === 0) return invalid('is empty');
+  if (hasNul(file.fileName)) return invalid('has a name with the NUL character (U+0000)');
   if (file.bytes.byteLength > AUDIO_LIMITS.maxBytes) return invalid('must be at most 15 MB');
   const probe = probeAudio(file.bytes);
   if (!probe) return invalid('must be an MP3, WAV, OGG or M4A audio file');

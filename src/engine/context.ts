@@ -56,9 +56,17 @@ export function endingPatch(now: number, status: 'SUCCEEDED' | 'FAILED' | 'CANCE
   return { status, error, phase: 'done', completedAt: now, nextCheckAt: null, queuePosition: null };
 }
 
-/** Puts a job's new state on the bus; never fails the change, which is committed already. */
-export async function publishJob(ctx: Pick<EngineContext, 'bus' | 'log'>, job: VideoJob): Promise<void> {
-  await ctx.bus.publish(jobView(job)).catch((error: unknown) => {
+/** A job this replica claimed is written only while the claim lasts; any other write only while no other replica holds it. */
+function leaseRuleFor(ctx: EngineContext, job: VideoJob): 'held' | 'free' {
+  return job.leaseOwner === ctx.store.instanceId ? 'held' : 'free';
+}
+
+/**
+ * Puts a job's new state on the bus; never fails the change, which is committed already. Not waited for: this replica's
+ * subscribers have it once `publish` returns, and a slow Redis must not slow every step (one connection keeps the order).
+ */
+export function publishJob(ctx: Pick<EngineContext, 'bus' | 'log'>, job: VideoJob): void {
+  void ctx.bus.publish(jobView(job)).catch((error: unknown) => {
     // Subscribers on this replica have it; the others catch up when the bus is back (they re-read the rows). The bus
     // reports its outage once; a line per change would only repeat it.
     ctx.log.debug({ err: error, jobId: job.id }, 'job change not published to other replicas');
@@ -66,8 +74,8 @@ export async function publishJob(ctx: Pick<EngineContext, 'bus' | 'log'>, job: V
 }
 
 /** A change that moved the version is one clients can see (src/domain/job-change.ts decides): it goes on the bus. */
-async function publishIfVisible(ctx: EngineContext, before: VideoJob, updated: VideoJob | null): Promise<void> {
-  if (updated && updated.version !== before.version) await publishJob(ctx, updated);
+function publishIfVisible(ctx: EngineContext, before: VideoJob, updated: VideoJob | null): void {
+  if (updated && updated.version !== before.version) publishJob(ctx, updated);
 }
 
 /**
@@ -78,10 +86,12 @@ export async function commitJobChange(
   ctx: EngineContext,
   job: VideoJob,
   patch: VideoJobPatch,
-  options: JobChangeExtras = {},
+  options: JobChangeExtras & { overrideLease?: boolean } = {},
 ): Promise<VideoJob | null> {
-  const updated = await ctx.store.updateJob(job.id, patch, { ...options, ifRevision: job.revision });
-  await publishIfVisible(ctx, job, updated);
+  const { overrideLease, ...extras } = options;
+  const lease = overrideLease ? 'override' : leaseRuleFor(ctx, job);
+  const updated = await ctx.store.updateJob(job.id, patch, { ...extras, ifRevision: job.revision, lease });
+  publishIfVisible(ctx, job, updated);
   return updated;
 }
 
@@ -98,9 +108,9 @@ export interface PlannedChange {
  */
 export async function commitJobChanges(ctx: EngineContext, changes: readonly PlannedChange[]): Promise<Array<VideoJob | null>> {
   const updated = await ctx.store.updateJobs(
-    changes.map(({ job, patch, options }) => ({ id: job.id, patch, options: { ...options, ifRevision: job.revision } })),
+    changes.map(({ job, patch, options }) => ({ id: job.id, patch, options: { ...options, ifRevision: job.revision, lease: leaseRuleFor(ctx, job) } })),
   );
-  await Promise.all(changes.map((change, index) => publishIfVisible(ctx, change.job, updated[index] ?? null)));
+  changes.forEach((change, index) => publishIfVisible(ctx, change.job, updated[index] ?? null));
   return updated;
 }
 

@@ -163,7 +163,7 @@ export class VideoJobEngine {
         return { kind: 'quota', limit: this.ctx.settings.maxActiveJobsPerUser, retryAfterSeconds: await this.soonestFinish(ownerId) };
       }
       created = true;
-      await publishJob(this.ctx, result.job);
+      publishJob(this.ctx, result.job);
       this.ctx.log.info({ jobId: result.job.id, userId: ownerId }, 'job accepted');
       this.wake();
       return { kind: 'created', job: result.job };
@@ -199,13 +199,13 @@ export class VideoJobEngine {
       switch (job.phase) {
         case 'waiting': {
           const now = this.ctx.now();
-          const canceled = await commitJobChange(
-            this.ctx,
-            job,
-            endingPatch(now, 'CANCELED'),
-            { message: 'Canceled before it was sent upstream' },
-          );
-          if (!canceled) continue; // changed meanwhile (perhaps admitted): look again
+          // Whichever replica holds the job for its submit: nothing was sent yet (the intent is written before the request
+          // leaves, and this change makes that write fail its compare-and-set), so a PENDING job cancels at once.
+          const canceled = await commitJobChange(this.ctx, job, endingPatch(now, 'CANCELED'), {
+            message: 'Canceled before it was sent upstream',
+            overrideLease: true,
+          });
+          if (!canceled) continue; // changed meanwhile (perhaps its intent was written): look again
           this.wake();
           return { kind: 'canceled', job: canceled };
         }
@@ -267,15 +267,18 @@ export class VideoJobEngine {
     return job && job.ownerId === ownerId ? job : null;
   }
 
+  /**
+   * After a restart of the whole gateway, whatever the schedule said, every unfinished job is looked at now (resume
+   * within 5 s), in one transaction. A replica that joins live ones leaves the schedule alone: they follow the jobs
+   * already, and a rolling restart must not make every job due at once.
+   */
   private async resumeUnfinishedJobs(): Promise<number> {
+    const others = (await this.ctx.store.listLiveReplicas()).filter((replica) => replica.instanceId !== this.ctx.store.instanceId);
+    if (others.length > 0) return 0;
     const now = this.ctx.now();
     const unfinished = await this.ctx.store.listUnfinishedJobs();
-    for (const job of unfinished) {
-      // Whatever the schedule said before the restart, look at every job now (resume within 5 s).
-      if (job.phase !== 'waiting' && (job.nextCheckAt === null || job.nextCheckAt > now)) {
-        await commitJobChange(this.ctx, job, { nextCheckAt: now });
-      }
-    }
+    const rescheduled = unfinished.filter((job) => job.phase !== 'waiting' && (job.nextCheckAt === null || job.nextCheckAt > now));
+    await commitJobChanges(this.ctx, rescheduled.map((job) => ({ job, patch: { nextCheckAt: now } })));
     return unfinished.length;
   }
 

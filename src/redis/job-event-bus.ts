@@ -1,6 +1,9 @@
 // The job event bus shared by replicas: every change goes to this replica's listeners at once and to the others over
 // one Redis channel. Redis pub/sub drops whatever is sent while a subscriber is disconnected, so after a reconnect
-// the bus asks the database (`resync`) for the current state of everything it has listeners for (STACK.md §7).
+// the bus asks the database (`resync`) for the current state of everything it has listeners for (STACK.md §7). A
+// change this replica could not publish is covered the same way from the other side: once its publisher is back, it
+// announces since when its changes were lost, and every other replica resyncs from then.
+import { randomUUID } from 'node:crypto';
 import { jobView } from '../domain/video-job.ts';
 import { LocalListeners, type JobEventBus, type JobListener, type JobUpdate } from '../events/job-event-bus.ts';
 import { DEFAULT_KEY_PREFIX, RedisConnection, worstState, type RedisConnectionState, type RedisLog } from './connection.ts';
@@ -23,19 +26,19 @@ export interface RedisJobEventBusOptions {
   onListenerError?: (error: unknown) => void;
 }
 
-interface Message {
-  origin: string;
-  job: JobUpdate;
-}
+/** A change, or the announcement that the origin's changes since `resyncSince` may not have been published. */
+type Message = { origin: string; job: JobUpdate } | { origin: string; resyncSince: number };
 
 /** How long the first subscriber waits for the channel subscription before relying on resync instead. */
 const FIRST_SUBSCRIBE_WAIT_MS = 2000;
 
 function parseMessage(text: string): Message | null {
   try {
-    const message = JSON.parse(text) as Partial<Message> | null;
-    const job = message?.job;
-    if (typeof message?.origin !== 'string' || typeof job?.id !== 'string' || typeof job.ownerId !== 'string') return null;
+    const message = JSON.parse(text) as { origin?: unknown; job?: Partial<JobUpdate>; resyncSince?: unknown } | null;
+    if (typeof message?.origin !== 'string') return null;
+    if (typeof message.resyncSince === 'number') return { origin: message.origin, resyncSince: message.resyncSince };
+    const job = message.job;
+    if (typeof job?.id !== 'string' || typeof job.ownerId !== 'string') return null;
     return message as Message;
   } catch {
     return null;
@@ -51,6 +54,13 @@ export class RedisJobEventBus implements JobEventBus {
   private live = false;
   /** Set while listeners may be missing messages; the next acknowledged subscription resyncs from then. */
   private lostSince: number | null = null;
+  /** The first change since which publishing failed: the other replicas are told once the publisher is back. */
+  private unpublishedSince: number | null = null;
+  /**
+   * This bus's name on the channel: unique per process, so that two replicas given the same INSTANCE_ID by mistake
+   * still hear each other.
+   */
+  private readonly origin: string;
   private closed = false;
   private readonly firstSubscription: Promise<void>;
   private endFirstWait!: () => void;
@@ -61,6 +71,7 @@ export class RedisJobEventBus implements JobEventBus {
       options.onListenerError ?? ((error) => log.error({ err: error }, 'job event listener failed')),
     );
     this.channel = `${keyPrefix}jobs`;
+    this.origin = `${instanceId}/${randomUUID()}`;
     this.publisher = new RedisConnection({ url, keyPrefix, name: `bus-pub:${instanceId}`, log });
     this.subscriber = new RedisConnection({ url, keyPrefix, name: `bus-sub:${instanceId}`, log });
     this.firstSubscription = new Promise((resolve) => (this.endFirstWait = resolve));
@@ -69,6 +80,7 @@ export class RedisJobEventBus implements JobEventBus {
     const client = this.subscriber.client;
     client.on('message', (channel: string, text: string) => this.receive(channel, text));
     client.on('ready', () => this.subscribe());
+    this.publisher.client.on('ready', () => void this.announceUnpublished().catch(() => {}));
     client.on('close', () => {
       if (this.live) this.lostSince ??= Date.now();
       this.live = false;
@@ -78,10 +90,29 @@ export class RedisJobEventBus implements JobEventBus {
 
   async publish(job: JobUpdate): Promise<void> {
     this.listeners.deliver(job);
-    // Only the client-visible fields travel, whatever object the caller passed.
-    const text = JSON.stringify({ origin: this.options.instanceId, job: jobView(job) } satisfies Message);
-    await this.publisher.firstAttempt;
-    await this.publisher.client.publish(this.channel, text);
+    const failedAt = Date.now();
+    try {
+      await this.publisher.firstAttempt;
+      await this.announceUnpublished();
+      // Only the client-visible fields travel, whatever object the caller passed.
+      await this.send({ origin: this.origin, job: jobView(job) });
+    } catch (error) {
+      this.unpublishedSince ??= failedAt;
+      throw error;
+    }
+  }
+
+  /** Tells the other replicas to re-read what this one changed while it could not publish. */
+  private async announceUnpublished(): Promise<void> {
+    const since = this.unpublishedSince;
+    if (since === null) return;
+    await this.send({ origin: this.origin, resyncSince: since });
+    if (this.unpublishedSince === since) this.unpublishedSince = null;
+    this.options.log.info({ since: new Date(since).toISOString() }, 'told the other replicas to resync the changes not published');
+  }
+
+  private async send(message: Message): Promise<void> {
+    await this.publisher.client.publish(this.channel, JSON.stringify(message));
   }
 
   async subscribeToJob(jobId: string, listener: JobListener): Promise<() => void> {
@@ -158,6 +189,8 @@ export class RedisJobEventBus implements JobEventBus {
       return;
     }
     // This replica delivered its own changes when it published them.
-    if (message.origin !== this.options.instanceId) this.listeners.deliver(message.job);
+    if (message.origin === this.origin) return;
+    if ('resyncSince' in message) void this.resync(message.resyncSince);
+    else this.listeners.deliver(message.job);
   }
 }

@@ -287,9 +287,13 @@ function invalid(route: ScenarioRoute, why: string): ScenarioError {
 
 const clip = (text: string) => (text.length > MAX_REASON_CHARS ? `${text.slice(0, MAX_REASON_CHARS)}…` : text);
 
+/**
+ * Upstream's JSON, with U+0000 removed from every string: PostgreSQL can store it neither in text nor in jsonb, and a
+ * job whose upstream payload could not be stored would be stuck on one store and not the other.
+ */
 function parseJson(text: string): unknown {
   try {
-    return JSON.parse(text);
+    return JSON.parse(text, (_key, value: unknown) => (typeof value === 'string' && value.includes('\u0000') ? value.replaceAll('\u0000', '') : value));
   } catch {
     return undefined;
   }

@@ -134,13 +134,22 @@ interface Seen {
 }
 
 /**
+ * Finished jobs remembered per stream, newest kept: a late or repeated message of a finished job (a resync after a
+ * Redis outage re-reads recent changes; two replicas' messages may cross) must not be delivered after its end.
+ */
+const MAX_FINISHED_REMEMBERED = 1000;
+
+/**
  * videoJobsUpdated: every change of the owner's jobs that matches `filter` before or after the change, so a client
- * can drop a job that left its view. "Before" is the last state seen of the job: seeded with the owner's unfinished
- * jobs when the subscription starts (only those can still change), then kept per job until it is terminal.
+ * can drop a job that left its view, each job's changes in version order. "Before" is the last state seen of the job:
+ * seeded with the owner's unfinished jobs when the subscription starts (only those can still change), then kept per
+ * job; a finished job's last version is kept too (up to MAX_FINISHED_REMEMBERED), so nothing older follows it.
  */
 export class OwnerJobsStream extends LiveStream {
   private readonly pending: JobView[] = [];
   private readonly seen = new Map<string, Seen>();
+  /** Ids of finished jobs in `seen`, oldest first. */
+  private readonly finishedJobs = new Set<string>();
   private early: JobView[] | null = [];
 
   constructor(private readonly filter: VideoJobFilter | null) {
@@ -169,12 +178,20 @@ export class OwnerJobsStream extends LiveStream {
     // at the start and a finished job no longer changes what the filter looks at.
     const matchedBefore = previous ? previous.matched : job.version > 1 && matchesFilter(job, this.filter);
     const matchedAfter = matchesFilter(job, this.filter);
-    if (isTerminal(job.status)) this.seen.delete(job.id);
-    else this.seen.set(job.id, { version: job.version, matched: matchedAfter });
+    this.seen.set(job.id, { version: job.version, matched: matchedAfter });
+    if (isTerminal(job.status)) this.rememberFinished(job.id);
     if (matchedBefore || matchedAfter) {
       this.pending.push(job);
       this.wake();
     }
+  }
+
+  private rememberFinished(jobId: string): void {
+    this.finishedJobs.add(jobId);
+    if (this.finishedJobs.size <= MAX_FINISHED_REMEMBERED) return;
+    const oldest = this.finishedJobs.values().next().value!;
+    this.finishedJobs.delete(oldest);
+    this.seen.delete(oldest);
   }
 
   protected get finished(): boolean {

@@ -45,6 +45,16 @@ export type CreateJobResult =
 export interface UpdateJobOptions extends JobChangeExtras {
   /** Apply only if the job is still at this revision (compare-and-set); otherwise the update returns null. */
   ifRevision?: number;
+  /**
+   * How the job's lease decides (by the database's clock):
+   * - `free` (default): refused while another replica holds a live lease;
+   * - `held`: an engine step's write, applied only while this replica's own lease is live, so a step that stalled past
+   *   its lease changes nothing even when no other replica took the job yet (an intent to submit would otherwise take
+   *   an upstream slot the admission no longer counts);
+   * - `override`: applied whoever holds it, for canceling a job not yet sent: the holder's next write then fails its
+   *   compare-and-set.
+   */
+  lease?: 'free' | 'held' | 'override';
 }
 
 /** One change of `updateJobs`: what `updateJob(id, patch, options)` would do. */

@@ -66,11 +66,51 @@ interface ReplicaLock {
 
 const NO_REPLICA_LOCK: ReplicaLock = { held: () => true, release: async () => {} };
 
+/** A lock whose session ended is taken again this often, until the store closes. */
+const REPLICA_LOCK_RETRY_MS = 2_000;
+
 /**
  * Takes the replica lock on a connection held for the process's life: a process that dies (even SIGKILLed) loses the
- * connection and with it the lock, so a restart never waits.
+ * connection and with it the lock, so a restart never waits. A session that ends under a live process (a database
+ * restart, a terminated backend) is taken again; until then the store is not ready (/readyz), so a load balancer stops
+ * sending it requests, and a replica that took the database meanwhile keeps it.
  */
 async function holdReplicaLock(url: string, exclusive: boolean): Promise<ReplicaLock> {
+  let client = await takeReplicaLock(url, exclusive);
+  let held = true;
+  let released = false;
+  let retry: NodeJS.Timeout | undefined;
+  const watch = (session: pg.Client) =>
+    session.once('end', () => {
+      if (released) return;
+      held = false;
+      retry = setTimeout(retake, REPLICA_LOCK_RETRY_MS);
+    });
+  const retake = () => {
+    takeReplicaLock(url, exclusive).then(
+      (session) => {
+        if (released) return void session.end();
+        client = session;
+        held = true;
+        watch(session);
+      },
+      () => {
+        if (!released) retry = setTimeout(retake, REPLICA_LOCK_RETRY_MS);
+      },
+    );
+  };
+  watch(client);
+  return {
+    held: () => held,
+    release: async () => {
+      released = true;
+      clearTimeout(retry);
+      await client.end();
+    },
+  };
+}
+
+async function takeReplicaLock(url: string, exclusive: boolean): Promise<pg.Client> {
   const client = new pg.Client({ connectionString: url });
   client.on('error', ignoreDroppedConnection);
   await client.connect();
@@ -88,9 +128,7 @@ async function holdReplicaLock(url: string, exclusive: boolean): Promise<Replica
     await client.end();
     throw error;
   }
-  let held = true;
-  client.once('end', () => (held = false));
-  return { held: () => held, release: () => client.end() };
+  return client;
 }
 
 export async function openPostgresStore(url: string, options: OpenPostgresStoreOptions = {}): Promise<PostgresStore> {
@@ -112,7 +150,7 @@ export async function openPostgresStore(url: string, options: OpenPostgresStoreO
       onClose: replicaLock.release,
     });
     // Alone on the database, every lease left is a dead process's: its jobs are taken up at once, not when it expires.
-    if (options.exclusive) await store.clearLeases();
+    if (options.exclusive) await store.clearDeadProcesses();
     return store;
   } catch (error) {
     await pool.end();

@@ -65,6 +65,7 @@ import {
   type Viewer,
 } from '../store.ts';
 import { JobListing } from '../job-queries.ts';
+import { leaseAllows } from '../lease-rule.ts';
 import { groupByJob, inOrderOf } from '../rows.ts';
 import { ADMISSION_LOCK } from './locks.ts';
 import { jsLower, type Lowering } from './lowering.ts';
@@ -325,7 +326,7 @@ export class PostgresStore implements Store {
   /** One change of a locked row: compare-and-set on the revision, fenced by the lease; the row and event as planned. */
   private async applyChange(tx: Queryable, current: VideoJob, dbNow: number, patch: VideoJobPatch, options: UpdateJobOptions): Promise<VideoJob | null> {
     if (options.ifRevision !== undefined && current.revision !== options.ifRevision) return null;
-    if (current.leaseOwner !== null && current.leaseOwner !== this.instanceId && (current.leaseExpiresAt ?? 0) > dbNow) return null;
+    if (!leaseAllows(current, this.instanceId, options.lease ?? 'free', dbNow)) return null;
 
     const { row, event } = planJobChange(current, patch, options, this.now());
     // The lease belongs to claims and releases; the rest is written as planned (identity and parameters unchanged).
@@ -616,9 +617,15 @@ export class PostgresStore implements Store {
     }
   }
 
-  /** Drops every lease: only for the replica that holds the database alone (no REDIS_URL), when it starts. */
-  async clearLeases(): Promise<void> {
-    await this.db.update(videoJobs).set({ leaseOwner: null, leaseExpiresAt: null }).where(isNotNull(videoJobs.leaseOwner));
+  /**
+   * Drops every lease and heartbeat left by earlier processes: only for the replica that holds the database alone (no
+   * REDIS_URL), when it starts (no other replica can be alive), so their jobs are taken up at once.
+   */
+  async clearDeadProcesses(): Promise<void> {
+    await this.write(async (tx) => {
+      await tx.update(videoJobs).set({ leaseOwner: null, leaseExpiresAt: null }).where(isNotNull(videoJobs.leaseOwner));
+      await tx.delete(replicas);
+    });
   }
 
   async close(): Promise<void> {

@@ -88,7 +88,7 @@ export async function openSqliteStore(databaseUrl: string, options: OpenSqliteSt
       leaseMs: options.leaseMs,
       onClose: unlock,
     });
-    if (options.exclusive) await store.clearLeases();
+    if (options.exclusive) await store.clearDeadProcesses();
     return store;
   } catch (error) {
     sqlite.close();

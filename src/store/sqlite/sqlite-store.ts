@@ -43,6 +43,7 @@ import {
   type User,
   type Viewer,
 } from '../store.ts';
+import { leaseAllows } from '../lease-rule.ts';
 import { groupByJob, inOrderOf } from '../rows.ts';
 import { sqliteJobListing as listing } from './job-queries.ts';
 import * as schema from './schema.ts';
@@ -266,7 +267,7 @@ export class SqliteStore implements Store {
     const current = this.q.jobById.get({ id });
     if (!current) return null;
     if (options.ifRevision !== undefined && current.revision !== options.ifRevision) return null;
-    if (this.leasedByOther(current, leaseClock())) return null;
+    if (!leaseAllows(current, this.instanceId, options.lease ?? 'free', leaseClock())) return null;
     const now = this.now();
 
     const { row, event } = planJobChange(current, patch, options, now);
@@ -277,10 +278,6 @@ export class SqliteStore implements Store {
     }
     if (options.videoAssets?.length) tx.insert(videoAssets).values(options.videoAssets).run();
     return row;
-  }
-
-  private leasedByOther(job: VideoJob, now: number): boolean {
-    return job.leaseOwner !== null && job.leaseOwner !== this.instanceId && (job.leaseExpiresAt ?? 0) > now;
   }
 
   async deleteJob(id: string): Promise<VideoAsset[]> {
@@ -592,9 +589,15 @@ export class SqliteStore implements Store {
     this.onClose();
   }
 
-  /** Drops every lease: only for the process that holds the database file's lock, when it starts. */
-  async clearLeases(): Promise<void> {
-    this.write((tx) => tx.update(videoJobs).set({ leaseOwner: null, leaseExpiresAt: null }).where(isNotNull(videoJobs.leaseOwner)).run());
+  /**
+   * Drops every lease and heartbeat left by earlier processes: only for the process that holds the database file's
+   * lock, when it starts (no other process can be alive), so their jobs are taken up at once.
+   */
+  async clearDeadProcesses(): Promise<void> {
+    this.write((tx) => {
+      tx.update(videoJobs).set({ leaseOwner: null, leaseExpiresAt: null }).where(isNotNull(videoJobs.leaseOwner)).run();
+      tx.delete(replicas).run();
+    });
   }
 
   // ---- Diagnostics (tests, health checks) ----
