@@ -24,6 +24,13 @@ const EnvSchema = z
       .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "must be 1-64 letters, digits, '.', '_' or '-'")
       .optional(),
     MEDIA_DIR: nonEmpty.default('./data/media'),
+    MEDIA_S3_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name').optional(),
+    MEDIA_S3_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+    MEDIA_S3_REGION: nonEmpty.default('us-east-1'),
+    MEDIA_S3_PREFIX: z.string().regex(/^([A-Za-z0-9._-]+\/)*$/, "must be empty or end with '/' (letters, digits, '.', '_', '-')").default(''),
+    MEDIA_S3_FORCE_PATH_STYLE: z.enum(['true', 'false']).default('false'),
+    MEDIA_URL_MODE: z.enum(['presigned', 'gateway']).optional(),
+    MEDIA_PUBLIC_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
     SCENARIO_API_URL: z.url({ protocol: /^https?$/ }).default('https://api.cloud.scenario.com/v1'),
     SCENARIO_SDK_API_KEY: nonEmpty.optional(),
     SCENARIO_SDK_API_SECRET: nonEmpty.optional(),
@@ -43,6 +50,9 @@ const EnvSchema = z
   .superRefine((env, ctx) => {
     if (env.POLL_MIN_INTERVAL_MS > env.POLL_MAX_INTERVAL_MS) {
       ctx.addIssue({ code: 'custom', path: ['POLL_MIN_INTERVAL_MS'], message: 'must not exceed POLL_MAX_INTERVAL_MS' });
+    }
+    if (env.MEDIA_URL_MODE === 'presigned' && env.MEDIA_S3_BUCKET === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['MEDIA_URL_MODE'], message: 'presigned needs MEDIA_S3_BUCKET (a bucket to presign URLs of)' });
     }
     const hasKey = env.SCENARIO_SDK_API_KEY !== undefined;
     const hasSecret = env.SCENARIO_SDK_API_SECRET !== undefined;
@@ -65,6 +75,13 @@ export interface Config {
   /** This replica's name in leases, logs and metrics. */
   instanceId: string;
   mediaDir: string;
+  /** null ⇒ media live in MEDIA_DIR. */
+  mediaS3: MediaS3Config | null;
+  /**
+   * How media URLs are made: the bucket's presigned GET URLs, the gateway's signed /media URLs (streamed from the
+   * storage), or stable URLs under MEDIA_PUBLIC_BASE_URL (a CDN or public bucket).
+   */
+  mediaUrls: { mode: 'presigned' | 'gateway' } | { mode: 'public'; baseUrl: string };
   nodeEnv: 'development' | 'production' | 'test';
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
   /** null ⇒ simulator mode. */
@@ -80,6 +97,16 @@ export interface Config {
   /** Query responses kept for repeats within the same second (src/http/response-cache.ts); 0 turns the cache off. */
   responseCacheEntries: number;
   simulatorJobSeconds: number;
+}
+
+export interface MediaS3Config {
+  bucket: string;
+  /** null ⇒ AWS. */
+  endpoint: string | null;
+  region: string;
+  /** Prepended to every key: '' or ending with '/'. */
+  prefix: string;
+  forcePathStyle: boolean;
 }
 
 export class ConfigError extends Error {
@@ -107,6 +134,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     redisKeyPrefix: e.REDIS_KEY_PREFIX,
     instanceId: e.INSTANCE_ID ?? `gw-${randomBytes(4).toString('hex')}`,
     mediaDir: e.MEDIA_DIR,
+    mediaS3: e.MEDIA_S3_BUCKET
+      ? {
+          bucket: e.MEDIA_S3_BUCKET,
+          endpoint: e.MEDIA_S3_ENDPOINT ?? null,
+          region: e.MEDIA_S3_REGION,
+          prefix: e.MEDIA_S3_PREFIX,
+          forcePathStyle: e.MEDIA_S3_FORCE_PATH_STYLE === 'true',
+        }
+      : null,
+    mediaUrls: e.MEDIA_PUBLIC_BASE_URL
+      ? { mode: 'public', baseUrl: e.MEDIA_PUBLIC_BASE_URL.replace(/\/+$/, '') }
+      : { mode: e.MEDIA_URL_MODE ?? (e.MEDIA_S3_BUCKET ? 'presigned' : 'gateway') },
     nodeEnv: e.NODE_ENV,
     logLevel: e.LOG_LEVEL,
     scenario:

@@ -1,10 +1,12 @@
 // /media/…: signed URLs of stored videos, thumbnails and audio; Range requests; refusals for bad, tampered or
 // expired signatures and for paths outside MEDIA_DIR; the signing secret survives a restart.
+import { createHash } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MediaSigner } from '../src/media/signing.ts';
+import { urlWindow } from '../src/media/urls.ts';
 import { localId } from '../src/schema/global-id.ts';
 import { parseRange } from '../src/media/serve.ts';
 import { Gateway } from './helpers/api-harness.ts';
@@ -40,7 +42,7 @@ afterAll(async () => {
 });
 
 describe('signed media URLs', () => {
-  it('are absolute, expire after MEDIA_URL_TTL_SECONDS and are signed afresh on every read', async () => {
+  it('are absolute, live between half and all of MEDIA_URL_TTL_SECONDS, and are the same string within their window', async () => {
     const url = new URL(video.url);
     expect(url.origin).toBe(gw.running.publicUrl);
     expect(url.pathname).toMatch(/^\/media\/videos\/.+\.mp4$/);
@@ -48,11 +50,16 @@ describe('signed media URLs', () => {
     expect(url.searchParams.get('sig')).toBeTruthy();
     const expiresAt = Date.parse(video.urlExpiresAt);
     expect(expiresAt).toBe(Number(url.searchParams.get('exp')) * 1000);
-    expect(Math.abs(expiresAt - (Date.now() + gw.config.mediaUrlTtlSeconds * 1000))).toBeLessThan(60_000);
+    const ttlMs = gw.config.mediaUrlTtlSeconds * 1000;
+    expect(expiresAt - Date.now()).toBeGreaterThan(ttlMs / 2 - 1000);
+    expect(expiresAt - Date.now()).toBeLessThanOrEqual(ttlMs);
+    // Read again a second later: within the same window the very same URL, so browsers and CDNs can cache it.
+    const before = urlWindow(Date.now(), gw.config.mediaUrlTtlSeconds);
     await new Promise((r) => setTimeout(r, 1100));
     const again = (await gw.data('{ videoJobs(first: 1) { edges { node { videos { url urlExpiresAt } } } } }')).videoJobs.edges[0].node;
-    expect(again.videos[0].urlExpiresAt).not.toBe(video.urlExpiresAt);
-    expect(again.videos[0].url).not.toBe(video.url);
+    const sameWindow = urlWindow(Date.now(), gw.config.mediaUrlTtlSeconds).startsAt === before.startsAt;
+    expect(again.videos[0].url === video.url).toBe(sameWindow);
+    expect(again.videos[0].urlExpiresAt === video.urlExpiresAt).toBe(sameWindow);
   });
 
   it('serve the stored file without any header, with its type and length', async () => {
@@ -72,6 +79,25 @@ describe('signed media URLs', () => {
     const head = await fetch(video.url, { method: 'HEAD' });
     expect(head.status).toBe(200);
     expect(Number(head.headers.get('content-length'))).toBe(stored.length);
+  });
+
+  it('carry the sha256 as ETag and a Cache-Control for the URL\'s life, and answer If-None-Match with 304', async () => {
+    const etag = `"${createHash('sha256').update(stored).digest('hex')}"`;
+    const res = await fetch(video.url);
+    await res.arrayBuffer();
+    expect(res.headers.get('etag')).toBe(etag);
+    const maxAge = Number(/max-age=(\d+)/.exec(res.headers.get('cache-control') ?? '')?.[1]);
+    expect(maxAge).toBeGreaterThan(gw.config.mediaUrlTtlSeconds / 2 - 5);
+    expect(maxAge).toBeLessThanOrEqual(gw.config.mediaUrlTtlSeconds);
+    for (const ifNoneMatch of [etag, `W/${etag}`, `"other", ${etag}`, '*']) {
+      const cached = await fetch(video.url, { headers: { 'if-none-match': ifNoneMatch } });
+      expect([ifNoneMatch, cached.status, cached.headers.get('etag')]).toEqual([ifNoneMatch, 304, etag]);
+      expect((await cached.arrayBuffer()).byteLength).toBe(0);
+    }
+    const changed = await fetch(video.url, { headers: { 'if-none-match': '"something-else"', range: 'bytes=0-9' } });
+    expect(changed.status).toBe(206);
+    expect(changed.headers.get('etag')).toBe(etag);
+    expect((await changed.arrayBuffer()).byteLength).toBe(10);
   });
 
   it('answer Range requests with 206 and exactly the requested bytes', async () => {
@@ -117,9 +143,9 @@ describe('signed media URLs', () => {
     const secret = await gw.running.store.getOrCreateSetting('media_signing_secret', () => {
       throw new Error('the secret should already exist');
     });
-    const signer = new MediaSigner(secret, 60, () => gw.running.publicUrl);
+    const signer = new MediaSigner(secret, () => gw.running.publicUrl);
     const path = decodeURIComponent(url.pathname.slice('/media/'.length));
-    expect((await fetch(signer.sign(path).url)).status).toBe(200);
+    expect((await fetch(signer.sign(path, Math.floor(Date.now() / 1000) + 60).url)).status).toBe(200);
     const expired = signer.sign(path, Math.floor(Date.now() / 1000) - 1);
     expect((await fetch(expired.url)).status).toBe(403);
   });
@@ -131,8 +157,8 @@ describe('signed media URLs', () => {
       expect([path, await rawGet(gw.url, `${path}${query}`)]).toEqual([path, 403]);
     }
     // Even correctly signed, a path outside MEDIA_DIR is not signable.
-    const signer = new MediaSigner('x'.repeat(32), 60, () => gw.url);
-    expect(() => signer.sign('../gateway.db')).toThrow();
+    const signer = new MediaSigner('x'.repeat(32), () => gw.url);
+    expect(() => signer.sign('../gateway.db', Math.floor(Date.now() / 1000) + 60)).toThrow();
   });
 
   it('are only issued to the owner: another user cannot read the asset', async () => {
@@ -183,11 +209,12 @@ describe('the signing secret', () => {
     const secret = 's'.repeat(40);
     const gateway = await Gateway.start({ MEDIA_SIGNING_SECRET: secret });
     try {
-      const signer = new MediaSigner(secret, 60, () => gateway.url);
-      const res = await fetch(signer.sign('videos/none/0.mp4').url);
+      const signer = new MediaSigner(secret, () => gateway.url);
+      const soon = Math.floor(Date.now() / 1000) + 60;
+      const res = await fetch(signer.sign('videos/none/0.mp4', soon).url);
       expect(res.status).toBe(404); // signature accepted, file absent
-      const wrong = new MediaSigner('t'.repeat(40), 60, () => gateway.url);
-      expect((await fetch(wrong.sign('videos/none/0.mp4').url)).status).toBe(403);
+      const wrong = new MediaSigner('t'.repeat(40), () => gateway.url);
+      expect((await fetch(wrong.sign('videos/none/0.mp4', soon).url)).status).toBe(403);
     } finally {
       await gateway.stop();
     }

@@ -29,6 +29,14 @@ describe('configuration', () => {
     expect(loadConfig({}).instanceId).not.toBe(config.instanceId);
     expect(loadConfig({ INSTANCE_ID: 'web-2' }).instanceId).toBe('web-2');
     expect(loadConfig({ DATABASE_URL: 'postgres://postgres@db:5432/gateway' }).databaseUrl).toBe('postgres://postgres@db:5432/gateway');
+    expect(config).toMatchObject({ mediaS3: null, mediaUrls: { mode: 'gateway' } });
+    const bucket = loadConfig({ MEDIA_S3_BUCKET: 'videos-prod', MEDIA_S3_ENDPOINT: 'http://127.0.0.1:9000', MEDIA_S3_PREFIX: 'gw/', MEDIA_S3_FORCE_PATH_STYLE: 'true' });
+    expect(bucket).toMatchObject({
+      mediaS3: { bucket: 'videos-prod', endpoint: 'http://127.0.0.1:9000', region: 'us-east-1', prefix: 'gw/', forcePathStyle: true },
+      mediaUrls: { mode: 'presigned' },
+    });
+    expect(loadConfig({ MEDIA_S3_BUCKET: 'videos-prod', MEDIA_URL_MODE: 'gateway' }).mediaUrls).toEqual({ mode: 'gateway' });
+    expect(loadConfig({ MEDIA_PUBLIC_BASE_URL: 'https://cdn.example.com/v/' }).mediaUrls).toEqual({ mode: 'public', baseUrl: 'https://cdn.example.com/v' });
   });
 
   it('derives the public URL from a free port, and takes both credentials together', () => {
@@ -49,6 +57,9 @@ describe('configuration', () => {
     [{ DATABASE_URL: 'mysql://db/gateway' }, 'DATABASE_URL'],
     [{ REDIS_URL: 'http://127.0.0.1:6379' }, 'REDIS_URL'],
     [{ INSTANCE_ID: 'two words' }, 'INSTANCE_ID'],
+    [{ MEDIA_URL_MODE: 'presigned' }, 'MEDIA_URL_MODE'],
+    [{ MEDIA_S3_BUCKET: 'Not_A_Bucket' }, 'MEDIA_S3_BUCKET'],
+    [{ MEDIA_S3_PREFIX: 'no-slash' }, 'MEDIA_S3_PREFIX'],
     [{ MEDIA_SIGNING_SECRET: 'short' }, 'MEDIA_SIGNING_SECRET'],
     [{ NODE_ENV: 'staging' }, 'NODE_ENV'],
   ])('refuses %o naming %s', (env, variable) => {

@@ -51,13 +51,16 @@ describe('put, stat, open', () => {
     expect(key).toBe('videos/job-1/0.mp4');
     expect(await media.put(key, chunked(bytes, 64 * 1024))).toEqual({ bytes: bytes.length, sha256: sha256(bytes) });
     expect(await readFile(join(root, 'videos/job-1/0.mp4'))).toEqual(bytes);
-    expect(await media.stat(key)).toEqual({ size: bytes.length });
+    expect(await media.stat(key)).toEqual({ size: bytes.length, sha256: sha256(bytes) });
     expect(await readMedia(media, key)).toEqual(bytes);
 
     const audio = mediaKeys.audio('a1', 'wav');
     expect(audio).toBe('audio/a1.wav');
     expect(await media.put(audio, new Uint8Array([1, 2, 3]))).toEqual({ bytes: 3, sha256: sha256(new Uint8Array([1, 2, 3])) });
-    expect(await media.stat(audio)).toEqual({ size: 3 });
+    expect(await media.stat(audio)).toEqual({ size: 3, sha256: sha256(new Uint8Array([1, 2, 3])) });
+    // Replaced whole: the remembered sha256 follows the new file.
+    await media.put(audio, new Uint8Array([4, 5, 6, 7]));
+    expect(await media.stat(audio)).toEqual({ size: 4, sha256: sha256(new Uint8Array([4, 5, 6, 7])) });
   });
 
   it('replaces what was under the key', async () => {
@@ -132,7 +135,7 @@ describe('atomic writes', () => {
 
     await media.removeInterrupted(mediaKeys.jobOutputs('j'));
     expect(await filesUnder(join(root, 'videos/j'))).toEqual(['1.mp4']);
-    expect(await media.stat('videos/other/0.mp4')).toEqual({ size: 1 });
+    expect(await media.stat('videos/other/0.mp4')).toMatchObject({ size: 1 });
     await media.removeInterrupted(mediaKeys.jobOutputs('never-stored'));
 
     fail(new Error('gone'));
@@ -188,7 +191,7 @@ describe('keys', () => {
   it('may pass a symlink that stays inside the root', async () => {
     await media.put('videos/j/0.mp4', new Uint8Array([1, 2]));
     await symlink(join(root, 'videos'), join(root, 'alias'));
-    expect(await media.stat('alias/j/0.mp4')).toEqual({ size: 2 });
+    expect(await media.stat('alias/j/0.mp4')).toMatchObject({ size: 2 });
   });
 });
 

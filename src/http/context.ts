@@ -5,5 +5,5 @@ import type { ApiServices, GraphQLContext } from '../schema/context.ts';
 import type { Viewer } from '../store/store.ts';
 
 export function createContext(services: ApiServices, viewer: Viewer): GraphQLContext {
-  return { ...initContextCache(), viewer: viewer.user, viewerDataVersion: viewer.dataVersion, services, mediaUrlExpiry: null };
+  return { ...initContextCache(), viewer: viewer.user, viewerDataVersion: viewer.dataVersion, services, mediaUrlExpiry: undefined };
 }

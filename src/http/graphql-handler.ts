@@ -14,6 +14,7 @@ import type { JobEventBus } from '../events/job-event-bus.ts';
 import { currentLogFields, type Logger } from '../log.ts';
 import { createMediaHandler } from '../media/serve.ts';
 import { MEDIA_ROUTE_PREFIX, MediaSigner, resolveMediaSecret } from '../media/signing.ts';
+import { mediaUrlsFor } from '../media/urls.ts';
 import type { MediaStorage } from '../media/storage/index.ts';
 import type { ApiServices, GraphQLContext } from '../schema/context.ts';
 import { schema } from '../schema/index.ts';
@@ -97,13 +98,14 @@ export async function createGraphQLHandler(options: GraphQLHandlerOptions): Prom
   const { store, config, log } = options;
   const production = config.nodeEnv === 'production';
   const secret = await resolveMediaSecret(config.mediaSigningSecret, store);
+  const signer = new MediaSigner(secret, options.publicUrl);
   const services: ApiServices = {
     store,
     engine: options.engine,
     bus: options.bus,
     config,
     log,
-    media: new MediaSigner(secret, config.mediaUrlTtlSeconds, options.publicUrl),
+    mediaUrls: mediaUrlsFor(config, signer, options.media),
     upstreamMode: options.upstreamMode,
   };
   const viewers = new WeakMap<Request, Viewer>();
@@ -137,7 +139,7 @@ export async function createGraphQLHandler(options: GraphQLHandlerOptions): Prom
     },
   });
 
-  const serveMedia = createMediaHandler({ signer: services.media, storage: options.media, log });
+  const serveMedia = createMediaHandler({ signer, storage: options.media, log });
   const cachedQueries =
     config.responseCacheEntries > 0
       ? createCachedQueryHandler({

@@ -55,6 +55,12 @@ export interface MediaServerOptions {
   log: Logger;
 }
 
+/** If-None-Match (RFC 9110 §13.1.2): `*` or a list of entity tags, weak ones compared weakly. */
+function matchesEtag(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  return header.trim() === '*' || header.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
+}
+
 export function createMediaHandler(options: MediaServerOptions): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const { storage, log } = options;
   const notFound = (res: ServerResponse) => res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
@@ -90,9 +96,18 @@ export function createMediaHandler(options: MediaServerOptions): (req: IncomingM
     const headers: Record<string, string | number> = {
       'content-type': contentTypeOf(key),
       'accept-ranges': 'bytes',
-      'cache-control': `private, max-age=${expiresIn}`,
+      // A key's bytes never change (outputs are written once): cached for as long as the URL lives.
+      'cache-control': `private, max-age=${expiresIn}, immutable`,
       'x-content-type-options': 'nosniff',
     };
+    if (found.sha256) {
+      const etag = `"${found.sha256}"`;
+      headers.etag = etag;
+      if (matchesEtag(req.headers['if-none-match'], etag)) {
+        res.writeHead(304, headers).end();
+        return;
+      }
+    }
     const range = parseRange(req.headers.range, size);
     if (range === 'unsatisfiable') {
       res.writeHead(416, { ...headers, 'content-range': `bytes */${size}`, 'content-length': 0 }).end();

@@ -46,20 +46,14 @@ export class MediaSigner {
 
   constructor(
     secret: string,
-    private readonly ttlSeconds: number,
     private readonly publicUrl: () => string,
     private readonly now: () => number = Date.now,
   ) {
     this.key = Buffer.from(secret, 'utf8');
   }
 
-  /** Expiry, in unix seconds, of a URL issued now. */
-  expiry(): number {
-    return Math.floor(this.now() / 1000) + this.ttlSeconds;
-  }
-
-  /** `relativePath` is relative to MEDIA_DIR, as stored (e.g. `videos/<job>/0.mp4`). */
-  sign(relativePath: string, expiry = this.expiry()): SignedMediaUrl {
+  /** `relativePath` is the media key, as stored (e.g. `videos/<job>/0.mp4`); `expiry` in unix seconds. */
+  sign(relativePath: string, expiry: number): SignedMediaUrl {
     const path = normalizeRelativePath(relativePath);
     const encoded = path.split('/').map(encodeURIComponent).join('/');
     const query = new URLSearchParams({ exp: String(expiry), sig: this.mac(path, expiry) });

@@ -6,7 +6,7 @@ import { builder } from './builder.ts';
 import type { GraphQLContext } from './context.ts';
 import { UpstreamError, ValidationError } from './error-classes.ts';
 import { DateTimeScalar, FileScalar } from './scalars.ts';
-import { signedMediaUrl } from './media-urls.ts';
+import { mediaUrl } from './media-urls.ts';
 
 export const AudioAssetRef = builder.loadableNode('AudioAsset', {
   id: { resolve: (audio: AudioAsset) => audio.id },
@@ -26,7 +26,7 @@ export const AudioAssetRef = builder.loadableNode('AudioAsset', {
     createdAt: t.expose('createdAt', { type: DateTimeScalar }),
     url: t.string({
       description: 'Signed URL of the stored file (like VideoAsset.url); valid for MEDIA_URL_TTL_SECONDS.',
-      resolve: (audio, _args, context) => signedMediaUrl(context, audio.filePath),
+      resolve: (audio, _args, context) => mediaUrl(context, audio.filePath),
     }),
   }),
 });

@@ -3,7 +3,7 @@ import type { Config } from '../config.ts';
 import type { VideoJobEngine } from '../engine/engine.ts';
 import type { JobEventBus } from '../events/job-event-bus.ts';
 import type { Logger } from '../log.ts';
-import type { MediaSigner } from '../media/signing.ts';
+import type { MediaUrls } from '../media/urls.ts';
 import type { Store, User } from '../store/store.ts';
 
 /** The long-lived parts the API is built on; one instance per server. */
@@ -13,7 +13,7 @@ export interface ApiServices {
   bus: JobEventBus;
   config: Config;
   log: Logger;
-  media: MediaSigner;
+  mediaUrls: MediaUrls;
   upstreamMode: 'LIVE' | 'SIMULATED';
 }
 
@@ -25,7 +25,8 @@ export interface GraphQLContext {
   services: ApiServices;
   /**
    * Expiry (unix seconds) of the media URLs issued while resolving this result, so `url` and `urlExpiresAt`
-   * agree. Reset with the data loaders before each subscription message.
+   * agree (null: they never expire); undefined until the first URL. Reset with the data loaders before each
+   * subscription message.
    */
-  mediaUrlExpiry: number | null;
+  mediaUrlExpiry: number | null | undefined;
 }

@@ -1,11 +1,12 @@
-// Signed media URLs for the objects of one result: one expiry per context, so `url` and `urlExpiresAt` agree.
+// Media URLs for the objects of one result: one expiry per context, so `url` and `urlExpiresAt` agree.
 import type { GraphQLContext } from './context.ts';
 
-export function mediaExpiry(context: GraphQLContext): number {
-  context.mediaUrlExpiry ??= context.services.media.expiry();
+/** Unix seconds, or null for URLs that never expire (MEDIA_PUBLIC_BASE_URL). */
+export function mediaExpiry(context: GraphQLContext): number | null {
+  if (context.mediaUrlExpiry === undefined) context.mediaUrlExpiry = context.services.mediaUrls.expiry();
   return context.mediaUrlExpiry;
 }
 
-export function signedMediaUrl(context: GraphQLContext, relativePath: string): string {
-  return context.services.media.sign(relativePath, mediaExpiry(context)).url;
+export function mediaUrl(context: GraphQLContext, key: string): Promise<string> {
+  return context.services.mediaUrls.url(key, mediaExpiry(context));
 }

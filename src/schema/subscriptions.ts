@@ -23,7 +23,7 @@ function resetPothosCaches(context: GraphQLContext): void {
 /** A subscription keeps one context for its whole life: every message is resolved with fresh loaders and URLs. */
 function freshMessage(job: JobView, context: GraphQLContext): JobView {
   resetPothosCaches(context);
-  context.mediaUrlExpiry = null;
+  context.mediaUrlExpiry = undefined;
   return job;
 }
 

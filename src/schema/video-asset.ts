@@ -1,8 +1,8 @@
-// VideoAsset: a stored output video. `url` and `thumbnailUrl` are signed afresh on every read.
+// VideoAsset: a stored output video. `url` and `thumbnailUrl` come from the configured media URL mode (src/media/urls.ts).
 import type { VideoAsset } from '../domain/video-job.ts';
 import { builder } from './builder.ts';
 import type { GraphQLContext } from './context.ts';
-import { mediaExpiry, signedMediaUrl } from './media-urls.ts';
+import { mediaExpiry, mediaUrl } from './media-urls.ts';
 import { DateTimeScalar } from './scalars.ts';
 
 export const VideoAssetRef = builder.loadableNode('VideoAsset', {
@@ -17,16 +17,19 @@ export const VideoAssetRef = builder.loadableNode('VideoAsset', {
     url: t.string({
       description:
         'Absolute URL served by the gateway; works without headers (e.g. <video src>) until urlExpiresAt; supports Range requests.',
-      resolve: (asset, _args, context) => signedMediaUrl(context, asset.filePath),
+      resolve: (asset, _args, context) => mediaUrl(context, asset.filePath),
     }),
     urlExpiresAt: t.field({
       type: DateTimeScalar,
       nullable: true,
-      resolve: (_asset, _args, context) => mediaExpiry(context) * 1000,
+      resolve: (_asset, _args, context) => {
+        const expiry = mediaExpiry(context);
+        return expiry === null ? null : expiry * 1000;
+      },
     }),
     thumbnailUrl: t.string({
       nullable: true,
-      resolve: (asset, _args, context) => (asset.thumbnailPath ? signedMediaUrl(context, asset.thumbnailPath) : null),
+      resolve: (asset, _args, context) => (asset.thumbnailPath ? mediaUrl(context, asset.thumbnailPath) : null),
     }),
     mimeType: t.exposeString('mimeType'),
     byteSize: t.exposeInt('byteSize', { nullable: true }),

@@ -35,6 +35,8 @@ export interface StoredMedia {
 
 export interface MediaStat {
   size: number;
+  /** Of the object's bytes, hex, when the storage knows it (the /media route's ETag). */
+  sha256?: string;
 }
 
 /** The storage itself failed (a full disk, a lost bucket): the operation may succeed when tried again. */

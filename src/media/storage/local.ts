@@ -10,8 +10,13 @@ import { isMediaKey, MediaStorageError, type ByteRange, type MediaStat, type Med
 const TEMPORARY = /\.part-[0-9a-f]+$/;
 const isKeyHere = (key: string) => isMediaKey(key) && !TEMPORARY.test(key);
 
+/** Files whose sha256 is remembered (the /media ETag): a few hundred bytes each. */
+const MAX_HASHES_REMEMBERED = 10_000;
+
 export class LocalMediaStorage implements MediaStorage {
   readonly #root: string;
+  /** sha256 by key, valid while the file is the same one (inode, size, mtime): files are replaced whole, never edited. */
+  readonly #hashes = new Map<string, { identity: string; sha256: string }>();
   /** The root with its symlinks resolved; found again after a miss, in case the directory was moved meanwhile. */
   #realRoot: Promise<string> | null = null;
 
@@ -41,8 +46,26 @@ export class LocalMediaStorage implements MediaStorage {
   async stat(key: string): Promise<MediaStat | null> {
     const found = await this.#openFile(key);
     if (!found) return null;
-    await found.file.close();
-    return { size: found.size };
+    try {
+      return { size: found.size, sha256: await this.#sha256Of(key, found) };
+    } finally {
+      await found.file.close();
+    }
+  }
+
+  /** The file's sha256, read once per file and then remembered. */
+  async #sha256Of(key: string, found: { file: FileHandle; size: number; identity: string }): Promise<string> {
+    const known = this.#hashes.get(key);
+    if (known?.identity === found.identity) return known.sha256;
+    const hash = createHash('sha256');
+    await attempt('read', key, async () => {
+      for await (const chunk of found.file.createReadStream({ start: 0, autoClose: false })) hash.update(chunk as Buffer);
+    });
+    const sha256 = hash.digest('hex');
+    this.#hashes.delete(key);
+    this.#hashes.set(key, { identity: found.identity, sha256 });
+    if (this.#hashes.size > MAX_HASHES_REMEMBERED) this.#hashes.delete(this.#hashes.keys().next().value!);
+    return sha256;
   }
 
   async open(key: string, range?: ByteRange): Promise<Readable | null> {
@@ -95,7 +118,7 @@ export class LocalMediaStorage implements MediaStorage {
   }
 
   /** The regular file under `key`, open for reading; null when there is none (or it leads out of the root). */
-  async #openFile(key: string): Promise<{ file: FileHandle; size: number } | null> {
+  async #openFile(key: string): Promise<{ file: FileHandle; size: number; identity: string } | null> {
     if (!isKeyHere(key)) return null;
     return attempt('read', key, async () => {
       let file: FileHandle;
@@ -110,7 +133,7 @@ export class LocalMediaStorage implements MediaStorage {
       }
       try {
         const info = await file.stat();
-        if (info.isFile()) return { file, size: info.size };
+        if (info.isFile()) return { file, size: info.size, identity: `${info.ino}:${info.size}:${info.mtimeMs}` };
       } catch (error) {
         await file.close();
         throw error;
