@@ -2,7 +2,6 @@
 // and is separate from the entry point, so tests start real servers on port 0.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { mkdir } from 'node:fs/promises';
 import type { DestinationStream } from 'pino';
 import type { Config } from './config.ts';
 import { engineSettingsFrom } from './engine/context.ts';
@@ -17,7 +16,7 @@ import type { RedisState } from './metrics/metrics.ts';
 import { createLogger, type Logger } from './log.ts';
 import { GatewayMetrics } from './metrics/metrics.ts';
 import { MeteredScenario } from './metrics/metered-scenario.ts';
-import { LocalMediaStorage } from './media/storage/local.ts';
+import { openMediaStorage, type OpenedMediaStorage } from './media/storage/open.ts';
 import { ScenarioClient } from './scenario/client.ts';
 import { createSimulator, type Simulator } from './simulator/server.ts';
 import { openStore } from './store/open.ts';
@@ -94,6 +93,7 @@ function passwordOf(url: string | null): string | undefined {
 }
 
 interface Parts {
+  media?: OpenedMediaStorage;
   store?: Store;
   bus?: JobEventBus;
   rateLimiter?: GenerateRateLimiter & { close?(): Promise<void> };
@@ -112,7 +112,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
 
   async function start(): Promise<RunningApp> {
     if (running) return running;
-    await mkdir(config.mediaDir, { recursive: true });
+    const media = parts.media = await openMediaStorage(config);
     const store = await openStore(config.databaseUrl, {
       instanceId: config.instanceId,
       exclusive: true,
@@ -180,7 +180,6 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       { onCollectError: (error) => log.debug({ err: error }, 'jobs metric not collected') },
     );
     const scenario = new ScenarioClient({ baseUrl: upstreamUrl, ...credentials, observer: metrics.observeUpstream });
-    const media = new LocalMediaStorage(config.mediaDir);
     const engine = new VideoJobEngine({
       store,
       scenario: new MeteredScenario(scenario, metrics),
@@ -213,7 +212,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
     });
     api = parts.api = handler;
     traffic = parts.traffic = new HttpTraffic(log.child({ component: 'http' }), metrics);
-    const ops = createOpsHandler({ store, metrics, log });
+    const ops = createOpsHandler({ store, media, metrics, log });
     const server = createServer(
       traffic.track((req, res) => {
         if (ops(req, res)) return;
@@ -247,7 +246,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
   }
 
   async function stop(): Promise<void> {
-    const { store, bus, rateLimiter, heartbeat, simulator, engine, api, traffic, server } = parts;
+    const { media, store, bus, rateLimiter, heartbeat, simulator, engine, api, traffic, server } = parts;
     parts = {};
     running = null;
     const started = Date.now();
@@ -278,6 +277,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
     clearInterval(heartbeat);
     await attempt('replica record', store?.removeReplica());
     await attempt('database', store?.close());
+    media?.close?.();
     if (server) log.info({ durationMs: Date.now() - started }, 'gateway stopped');
   }
 

@@ -16,6 +16,7 @@ try {
 // Loaded only once the configuration is known to be good: a bad variable fails fast, before the database opens.
 const { buildApp } = await import('./app.ts');
 const { DatabaseInUseError } = await import('./store/store.ts');
+const { MediaStorageError } = await import('./media/storage/index.ts');
 const app = buildApp(config);
 const { log } = app;
 
@@ -58,7 +59,7 @@ try {
   running = await app.start();
 } catch (error) {
   // A refusal the operator must act on is one line, as a bad variable is; anything else is logged as a crash.
-  if (!(error instanceof DatabaseInUseError)) throw error;
+  if (!(error instanceof DatabaseInUseError) && !(error instanceof MediaStorageError)) throw error;
   process.stderr.write(`${error.message}\n`);
   await app.stop();
   process.exit(1);

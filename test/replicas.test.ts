@@ -3,7 +3,8 @@
 // one that created them. The first asset read hangs, so the replica storing that job holds its lease mid-step: that
 // replica is SIGKILLed, and another must take the job over within 20 s. Every job must succeed, be submitted once,
 // keep gapless events and stay within the gateway-wide in-flight cap, and every subscriber on a surviving replica
-// must get its terminal message.
+// must get its terminal message. Media live in one bucket (a real S3-protocol server) and each replica has a media
+// directory of its own, so every video must be served by every surviving replica from the bucket.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +18,7 @@ import { RemoteSimulator } from '../src/simulator/remote.ts';
 import { openStore } from '../src/store/open.ts';
 import type { Store } from '../src/store/store.ts';
 import { createTestDatabase } from './helpers/postgres.ts';
+import { startS3, type TestS3 } from './helpers/s3.ts';
 import { hasPostgres, hasRedis, TEST_REDIS_URL, uniqueName } from './helpers/services.ts';
 
 const JOBS = 9;
@@ -57,6 +59,7 @@ async function waitFor<T>(check: () => Promise<T | null | false>, timeoutMs: num
 describe.skipIf(!hasPostgres || !hasRedis)('three replicas on one PostgreSQL database and one Redis', () => {
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
   let simulator: StartedSimulator;
+  let s3: TestS3;
   const replicas: StartedGateway[] = [];
   const clients: Client[] = [];
   const mediaDir = mkdtempSync(join(tmpdir(), 'replicas-media-'));
@@ -67,7 +70,15 @@ describe.skipIf(!hasPostgres || !hasRedis)('three replicas on one PostgreSQL dat
   beforeAll(async () => {
     database = await createTestDatabase();
     simulator = await startSimulator({ jobSeconds: 3, concurrency: 50, core: null });
+    s3 = await startS3('replicas');
     const env = {
+      MEDIA_S3_BUCKET: s3.bucket,
+      MEDIA_S3_ENDPOINT: s3.endpoint,
+      MEDIA_S3_FORCE_PATH_STYLE: 'true',
+      // The gateway's own /media URLs: each replica streams from the bucket.
+      MEDIA_URL_MODE: 'gateway',
+      AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
       DATABASE_URL: database.url,
       REDIS_URL: TEST_REDIS_URL,
       REDIS_KEY_PREFIX: `${uniqueName('replicas')}:`,
@@ -79,13 +90,14 @@ describe.skipIf(!hasPostgres || !hasRedis)('three replicas on one PostgreSQL dat
       POLL_MAX_INTERVAL_MS: '1000',
       MAX_ACTIVE_JOBS_PER_USER: '100',
       GENERATE_RATE_LIMIT_PER_MINUTE: '1000',
-      MEDIA_DIR: mediaDir,
       NODE_ENV: 'test',
       LOG_LEVEL: 'warn',
     };
     // Started together: the migrations run once, under the database lock.
     replicas.push(
-      ...(await Promise.all([0, 1, 2].map((i) => startGateway({ env: { ...env, INSTANCE_ID: `replica-${i}` }, core: null })))),
+      ...(await Promise.all(
+        [0, 1, 2].map((i) => startGateway({ env: { ...env, INSTANCE_ID: `replica-${i}`, MEDIA_DIR: join(mediaDir, `replica-${i}`) }, core: null })),
+      )),
     );
     reader = await openStore(database.url, { instanceId: 'test-reader' });
     token = (await createTokenFor(reader, 'alice')).token;
@@ -95,6 +107,7 @@ describe.skipIf(!hasPostgres || !hasRedis)('three replicas on one PostgreSQL dat
     await Promise.all(clients.map((client) => client.dispose()));
     await Promise.all(replicas.map((replica) => replica.child.stop('SIGTERM')));
     await simulator?.child.stop('SIGTERM');
+    await s3?.stop();
     await reader?.close();
     await database?.drop();
     rmSync(mediaDir, { recursive: true, force: true });
@@ -191,6 +204,17 @@ describe.skipIf(!hasPostgres || !hasRedis)('three replicas on one PostgreSQL dat
       expect(versions).toEqual([...versions].sort((a, b) => a - b));
       expect(new Set(versions).size).toBe(versions.length);
       expect(follower.messages.at(-1)!.status).toBe('SUCCEEDED');
+    }
+    // Every video from every surviving replica, though none of them has it in its media directory.
+    for (const replica of [0, 1, 2].filter((i) => i !== KILLED)) {
+      const data = await gql(replicas[replica]!.url, token, '{ videoJobs(first: 100) { edges { node { videos { url byteSize } } } } }');
+      for (const { node } of data.videoJobs.edges) {
+        const [video] = node.videos;
+        expect(new URL(video.url).origin).toBe(replicas[replica]!.url);
+        const res = await fetch(video.url, { headers: { range: 'bytes=0-15' } });
+        expect([replica, res.status]).toEqual([replica, 206]);
+        expect((await res.arrayBuffer()).byteLength).toBe(16);
+      }
     }
     for (const feed of ownerFeeds.filter((feed) => feed.replica !== KILLED)) {
       await waitFor(

@@ -1,13 +1,17 @@
-// Operator endpoints: /healthz (the process answers), /readyz (the database answers and is migrated), /metrics
+// Operator endpoints: /healthz (the process answers), /readyz (the database answers and is migrated, and the media
+// storage can be used), /metrics
 // (Prometheus text). No authentication: keep them off the public internet (docs/PRODUCTION.md).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../log.ts';
+import type { MediaStorage } from '../media/storage/index.ts';
 import type { GatewayMetrics } from '../metrics/metrics.ts';
 import type { Store } from '../store/store.ts';
 import { pathOf } from './traffic.ts';
 
 export interface OpsHandlerOptions {
   store: Store;
+  /** Where media live: a bucket that cannot be reached makes the replica unready too. */
+  media: Pick<MediaStorage, 'check'>;
   metrics: GatewayMetrics;
   log: Logger;
 }
@@ -18,7 +22,8 @@ function send(res: ServerResponse, status: number, body: string, contentType = '
 
 /** Answers /healthz, /readyz and /metrics (GET or HEAD); returns false for any other path. */
 export function createOpsHandler(options: OpsHandlerOptions): (req: IncomingMessage, res: ServerResponse) => boolean {
-  const { store, metrics, log } = options;
+  const { store, media, metrics, log } = options;
+  const ready = async () => (await store.isReady()) && (await media.check().then(() => true, () => false));
   return (req, res) => {
     const path = pathOf(req);
     if (path !== '/healthz' && path !== '/readyz' && path !== '/metrics') return false;
@@ -30,7 +35,7 @@ export function createOpsHandler(options: OpsHandlerOptions): (req: IncomingMess
     if (path === '/healthz') {
       send(res, 200, 'ok\n');
     } else if (path === '/readyz') {
-      void store.isReady().then(
+      void ready().then(
         (ready) => send(res, ready ? 200 : 503, ready ? 'ready\n' : 'not ready\n'),
         () => send(res, 503, 'not ready\n'),
       );

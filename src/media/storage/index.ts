@@ -66,6 +66,8 @@ export interface MediaStorage {
    * `put` is writing under at the time.
    */
   removeInterrupted(prefix: string): Promise<void>;
+  /** Resolves when the storage can be used (at start, and for /readyz); rejects with one line saying why not. */
+  check(): Promise<void>;
 }
 
 /**

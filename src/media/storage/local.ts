@@ -1,7 +1,8 @@
 // MediaStorage in a directory (MEDIA_DIR): each key is the file at that relative path. A put writes a temporary file
 // beside it, fsyncs it and renames it into place, so a reader or a crash sees the old file or the whole new one.
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, realpath, rename, rm, type FileHandle } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, mkdir, open, readdir, realpath, rename, rm, type FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { isMediaKey, MediaStorageError, type ByteRange, type MediaStat, type MediaStorage, type StoredMedia } from './index.ts';
@@ -40,6 +41,15 @@ export class LocalMediaStorage implements MediaStorage {
     } catch (error) {
       await rm(temporary, { force: true });
       throw error;
+    }
+  }
+
+  async check(): Promise<void> {
+    try {
+      await mkdir(this.#root, { recursive: true });
+      await access(this.#root, constants.R_OK | constants.W_OK);
+    } catch (error) {
+      throw new MediaStorageError(`MEDIA_DIR ${this.#root} cannot be used (${(error as NodeJS.ErrnoException).code ?? 'error'})`, { cause: error });
     }
   }
 
