@@ -527,6 +527,17 @@ describe('leases', () => {
     expect(await store.updateJob(other.id, { progress: 0.2 }, { ifRevision: written.revision })).toMatchObject({ progress: 0.2 });
   });
 
+  it('a job that ends gives up its lease in the same change; other changes keep it', async () => {
+    const { store, t0, jobs } = await dueJobs();
+    const [leased] = await store.claimDueJobs({ phases: ['mirroring'], dueBy: t0 + 1000, limit: 1 });
+    const progressed = await store.updateJob(leased!.id, { progress: 0.9 }, { ifRevision: leased!.revision, lease: 'held' });
+    expect(progressed).toMatchObject({ leaseOwner: 'replica-a', leaseExpiresAt: leased!.leaseExpiresAt });
+    const ended = await store.updateJob(leased!.id, { status: 'SUCCEEDED', phase: 'done', nextCheckAt: null }, { ifRevision: progressed!.revision, lease: 'held' });
+    expect(ended).toMatchObject({ status: 'SUCCEEDED', leaseOwner: null, leaseExpiresAt: null });
+    expect(await store.getJob(jobs.mirroringDue.id)).toEqual(ended);
+    expect(await store.countLeases()).toBe(0);
+  });
+
   it('renewing keeps a lease alive past its first expiry', async () => {
     const opened = await openWithUser('alice', { instanceId: 'replica-a', leaseMs: 400 });
     const { store, user, clock } = opened;

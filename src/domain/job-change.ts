@@ -1,7 +1,7 @@
 // The rules of a job change, in one place for every store: what a new job looks like, which fields a change may
 // set, what counts as a change a client can see (only those move `version` and `updatedAt`), and when a change
-// adds an event. Stores save the row and the event computed here and nothing else; they own only `revision`
-// (every write, for compare-and-set) and the lease columns.
+// adds an event. Stores save the row and the event computed here and nothing else; claims and releases of leases
+// are theirs, but a job that ends gives up its lease in the change that ends it.
 import { PARAM_FIELDS, type JobEvent, type NewVideoJob, type VideoAsset, type VideoJob, type VideoJobPatch } from './video-job.ts';
 
 export const FIRST_EVENT_MESSAGE = 'Accepted by the gateway';
@@ -107,9 +107,11 @@ export function planJobChange(current: VideoJob, patch: VideoJobPatch, extras: J
   const message = extras.message ?? null;
   const eventDue = message !== null || eventFieldsChanged(current, applied);
   const visible = eventDue || Boolean(extras.videoAssets?.length) || visibleFieldsChanged(current, applied);
-  const row: VideoJob = visible
+  const counted: VideoJob = visible
     ? { ...applied, revision: current.revision + 1, version: current.version + 1, updatedAt: now }
     : { ...applied, revision: current.revision + 1 };
+  // Nothing works on a finished job again: its lease would only linger until it expired.
+  const row: VideoJob = counted.phase === 'done' ? { ...counted, leaseOwner: null, leaseExpiresAt: null } : counted;
   return { row, event: eventDue ? { ...eventOf(row, message), at: now } : null, visible };
 }
 

@@ -329,8 +329,8 @@ export class PostgresStore implements Store {
     if (!leaseAllows(current, this.instanceId, options.lease ?? 'free', dbNow)) return null;
 
     const { row, event } = planJobChange(current, patch, options, this.now());
-    // The lease belongs to claims and releases; the rest is written as planned (identity and parameters unchanged).
-    const { id, leaseOwner: _owner, leaseExpiresAt: _expiry, ...written } = row;
+    // Written as planned; the lease as read under this transaction's row lock, or cleared when the job ends.
+    const { id, ...written } = row;
     await tx.update(videoJobs).set(written).where(eq(videoJobs.id, id));
     if (event) {
       // The row lock makes this the only writer of the job's events: max + 1 stays gapless.

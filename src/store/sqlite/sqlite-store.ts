@@ -56,16 +56,11 @@ type SyncDb = BaseSQLiteDatabase<'sync', Database.RunResult, Schema>;
 /** Above this many ids a batched read is split, to stay well below SQLite's bound-parameter limit. */
 const MAX_IDS_PER_STATEMENT = 500;
 
-/** Columns a change never writes: identity and parameters (fixed at creation) and the lease (claims and releases own it). */
-const UNCHANGING_COLUMNS = new Set<string>([
-  'id',
-  'ownerId',
-  'idempotencyKey',
-  'createdAt',
-  ...PARAM_FIELDS,
-  'leaseOwner',
-  'leaseExpiresAt',
-] satisfies Array<keyof VideoJob>);
+/**
+ * Columns a change never writes: identity and parameters, fixed at creation. The lease columns are written as planned:
+ * as read in the change's own transaction, or cleared when the job ends.
+ */
+const UNCHANGING_COLUMNS = new Set<string>(['id', 'ownerId', 'idempotencyKey', 'createdAt', ...PARAM_FIELDS] satisfies Array<keyof VideoJob>);
 
 /** Every column a change writes: the row planJobChange computed, but for the unchanging columns. */
 const UPDATED_COLUMNS = Object.entries(getTableColumns(videoJobs)).filter(([key]) => !UNCHANGING_COLUMNS.has(key));
