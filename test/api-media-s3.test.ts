@@ -108,6 +108,28 @@ describe.each([
   });
 });
 
+describe('a download cut mid-stream into the bucket', () => {
+  it('leaves nothing under the key, is retried, and the job succeeds with the whole video', async () => {
+    const gw = await Gateway.start(bucketEnv({ MEDIA_S3_PREFIX: 'cut/' }));
+    try {
+      const before = await s3.keys();
+      await gw.fault({ type: 'truncate', route: 'download', count: 1 });
+      const job = await finishedJob(gw, 'a storm over the sea, cut once');
+      const events = await gw.job(job.id, 'alice', 'events { message }');
+      expect(events.events.some((event: { message: string | null }) => event.message === 'Finished upstream; storing the video')).toBe(true);
+      const stored = (await s3.keys()).filter((key) => !before.includes(key));
+      // The video and its thumbnail, and no staging object of the cut attempt.
+      expect(stored.filter((key) => key.startsWith(`cut/videos/`)).map((key) => key.replace(/^cut\/videos\/[^/]+\//, ''))).toEqual(['0.jpg', '0.mp4']);
+      const res = await fetch(job.videos[0].url);
+      expect((await res.arrayBuffer()).byteLength).toBe(job.videos[0].byteSize);
+      const simulatorStats = await (await fetch(`${gw.simulatorOrigin}/_sim/stats`)).json();
+      expect(simulatorStats.requests.download.truncated).toBe(1);
+    } finally {
+      await gw.stop();
+    }
+  });
+});
+
 describe('a bucket that cannot be used', () => {
   it('stops the start with one line naming the bucket', async () => {
     const started = Gateway.start({ MEDIA_S3_BUCKET: 'no-such-bucket', MEDIA_S3_ENDPOINT: s3.endpoint, MEDIA_S3_FORCE_PATH_STYLE: 'true' });
