@@ -355,7 +355,11 @@ export class VideoJobEngine {
     this.activeSteps[kind]++;
     const task = step()
       .catch((error: unknown) => this.deferAfterUnexpectedError(kind, jobs, error))
-      .then(() => this.ctx.store.releaseLeases(jobs.map((job) => job.id)))
+      .then(() => {
+        // Out of the renewals first: a renewal racing the release would take the released leases for lost ones.
+        for (const job of jobs) this.busy.delete(job.id);
+        return this.ctx.store.releaseLeases(jobs.map((job) => job.id));
+      })
       .catch((error: unknown) => this.ctx.log.warn({ err: error, step: kind }, 'leases not released; they expire on their own'))
       .finally(() => {
         for (const job of jobs) this.busy.delete(job.id);
