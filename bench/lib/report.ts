@@ -102,7 +102,7 @@ export interface ResultsFile {
   scenarios: Record<string, ScenarioResult & { environment?: Environment }>;
 }
 
-const ORDER = ['history', 'statements', 'subscribers', 'fanout', 'polling', 'poller-cost', 'startup'];
+const ORDER = ['history', 'statements', 'subscribers', 'fanout', 'polling', 'poller-cost', 'startup', 'history-postgres', 'fanout-replicas', 'takeover', 'poller-cost-replicas'];
 
 export function renderMarkdown(file: ResultsFile, narrative: string): string {
   const env = file.environment;

@@ -24,24 +24,35 @@ export async function startHeldJobsGateway(dir: string): Promise<HeldJobsGateway
     env: {
       DATABASE_URL: databaseUrl,
       MEDIA_DIR: join(dir, 'media'),
-      UPSTREAM_MAX_IN_FLIGHT: '1',
-      MAX_ACTIVE_JOBS_PER_USER: '100000',
-      GENERATE_RATE_LIMIT_PER_MINUTE: '100000',
+      ...HELD_JOBS_ENV,
       SIMULATOR_JOB_SECONDS: '3600',
     },
   });
-  // The one upstream slot goes to a job that never ends; every later job waits, PENDING, until canceled.
-  const holder = await generate(gateway.url, token, { prompt: 'hold the only upstream slot [sim:never]', durationSeconds: 5 });
+  await holdTheOnlyUpstreamSlot(gateway.url, token);
+  return { gateway, token, wsUrl: wsUrlOf(gateway.url) };
+}
+
+/** One upstream slot gateway-wide and no limit on waiting jobs: see holdTheOnlyUpstreamSlot. */
+export const HELD_JOBS_ENV: Record<string, string> = {
+  UPSTREAM_MAX_IN_FLIGHT: '1',
+  MAX_ACTIVE_JOBS_PER_USER: '100000',
+  GENERATE_RATE_LIMIT_PER_MINUTE: '100000',
+};
+
+/** The one upstream slot goes to a job that never ends; every later job waits, PENDING, until canceled. */
+export async function holdTheOnlyUpstreamSlot(url: string, token: string): Promise<void> {
+  const holder = await generate(url, token, { prompt: 'hold the only upstream slot [sim:never]', durationSeconds: 5 });
   await waitUntil(
     async () => {
-      const data = await gqlData<{ videoJob: { status: string } }>(gateway.url, token, 'query($id: ID!) { videoJob(id: $id) { status } }', { id: holder });
+      const data = await gqlData<{ videoJob: { status: string } }>(url, token, 'query($id: ID!) { videoJob(id: $id) { status } }', { id: holder });
       return data.videoJob.status !== 'PENDING';
     },
     30_000,
     'the slot holder to be submitted',
   );
-  return { gateway, token, wsUrl: `${gateway.url.replace(/^http/, 'ws')}/graphql` };
 }
+
+export const wsUrlOf = (gatewayUrl: string) => `${gatewayUrl.replace(/^http/, 'ws')}/graphql`;
 
 /** Creates `count` PENDING jobs; returns their global ids in creation order. */
 export async function createWaitingJobs(url: string, token: string, count: number, label: string): Promise<string[]> {

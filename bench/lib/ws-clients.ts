@@ -2,10 +2,11 @@
 // (`graphql-transport-ws`) connections on plain `ws` sockets, one subscription each, with as little client-side work
 // per message as possible so that the figures are the gateway's.
 //
-// Requests: open {url, token, count, concurrency, query, variables} → {opened, failed, firstError, ms}
+// Requests: open {url, token, count, concurrency, query, variables, tag?} → {opened, failed, firstError, ms}
 //           subscribe {opId, query, variables, timeoutMs} → {ready, failed, ms}      (on every open connection)
 //           arm {opId, status}          → {}     start noting arrivals of `next` messages of opId with that status
-//           collect {opId, timeoutMs}   → {received, expected, latencies: ms from the job's updatedAt to arrival}
+//           collect {opId, timeoutMs}   → {received, expected, latencies: ms from the job's updatedAt to arrival,
+//                                          byTag: the same per `tag` given at open (e.g. which replica a socket is on)}
 //           close                       → {closed}
 import WebSocket from 'ws';
 
@@ -13,20 +14,22 @@ interface Connection {
   socket: WebSocket;
   /** opId → resolve of the wait for its first message. */
   firstMessage: Map<string, () => void>;
+  tag: string | null;
 }
 
 interface Armed {
   status: string;
   latencies: number[];
+  byTag: Map<string, number[]>;
 }
 
 const connections: Connection[] = [];
 const armed = new Map<string, Armed>();
 
-function openOne(url: string, token: string, query: string, variables: unknown, timeoutMs: number): Promise<Connection> {
+function openOne(url: string, token: string, query: string, variables: unknown, timeoutMs: number, tag: string | null = null): Promise<Connection> {
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(url, 'graphql-transport-ws', { perMessageDeflate: false, handshakeTimeout: timeoutMs });
-    const connection: Connection = { socket, firstMessage: new Map() };
+    const connection: Connection = { socket, firstMessage: new Map(), tag };
     const timer = setTimeout(() => {
       socket.terminate();
       reject(new Error('no first message in time'));
@@ -62,7 +65,15 @@ function onMessage(connection: Connection, data: Buffer, query: string, variable
       }
       const expectation = armed.get(message.id);
       const job = message.payload?.data?.jobUpdated;
-      if (expectation && job && job.status === expectation.status) expectation.latencies.push(at - Date.parse(job.updatedAt));
+      if (expectation && job && job.status === expectation.status) {
+        const latency = at - Date.parse(job.updatedAt);
+        expectation.latencies.push(latency);
+        if (connection.tag !== null) {
+          const tagged = expectation.byTag.get(connection.tag);
+          if (tagged) tagged.push(latency);
+          else expectation.byTag.set(connection.tag, [latency]);
+        }
+      }
     }
     return;
   }
@@ -74,7 +85,7 @@ function onMessage(connection: Connection, data: Buffer, query: string, variable
   }
 }
 
-async function open(request: { url: string; token: string; count: number; concurrency: number; query: string; variables: unknown; timeoutMs?: number }) {
+async function open(request: { url: string; token: string; count: number; concurrency: number; query: string; variables: unknown; timeoutMs?: number; tag?: string }) {
   const started = Date.now();
   let next = 0;
   let failed = 0;
@@ -83,7 +94,7 @@ async function open(request: { url: string; token: string; count: number; concur
     while (next < request.count) {
       next++;
       try {
-        connections.push(await openOne(request.url, request.token, request.query, request.variables, request.timeoutMs ?? 30_000));
+        connections.push(await openOne(request.url, request.token, request.query, request.variables, request.timeoutMs ?? 30_000, request.tag ?? null));
       } catch (error) {
         failed++;
         firstError ??= error instanceof Error ? error.message : String(error);
@@ -124,7 +135,7 @@ async function collect(request: { opId: string; timeoutMs: number }) {
   const deadline = Date.now() + request.timeoutMs;
   while (expectation.latencies.length < expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
   armed.delete(request.opId);
-  return { received: expectation.latencies.length, expected, latencies: expectation.latencies };
+  return { received: expectation.latencies.length, expected, latencies: expectation.latencies, byTag: Object.fromEntries(expectation.byTag) };
 }
 
 async function closeAll() {
@@ -149,7 +160,7 @@ process.on('message', (message: any) => {
       case 'subscribe':
         return subscribe(message);
       case 'arm':
-        armed.set(message.opId, { status: message.status, latencies: [] });
+        armed.set(message.opId, { status: message.status, latencies: [], byTag: new Map() });
         return {};
       case 'collect':
         return collect(message);

@@ -1,12 +1,12 @@
 // fanout: one job update delivered to 10 000 jobUpdated subscribers (10 000 connections in the load generator
-// process): each subscriber's latency from the update's commit (the job's `updatedAt`, stamped by the store in the
-// transaction) to the message's arrival, its p99 and the time to the last delivery; and 1 → 1 latency at idle (one
-// subscriber, one update, nothing else going on). Gateway and clients share the machine's clock.
+// process): each subscriber's latency from the update's commit to the message's arrival, its p99 and the time to the
+// last delivery (bench/lib/fanout-runs.ts); and 1 → 1 latency at idle (one subscriber, one update, nothing else
+// going on). Gateway and clients share the machine's clock.
 //
-// The update is a cancel of a PENDING job, from the bench over HTTP. Jobs are canceled newest first, so no other
-// waiting job changes its queue position (which would publish more updates) while a figure is measured.
+// The update is a cancel of a PENDING job, from the bench over HTTP, newest first (see bench/lib/fanout-runs.ts).
 import { cancel } from '../lib/gql.ts';
 import { startWsClients } from '../lib/launch.ts';
+import { fanoutFigures, measureFanoutRuns } from '../lib/fanout-runs.ts';
 import { sleep } from '../lib/proc.ts';
 import { median, quantile } from '../lib/stats.ts';
 import { createWaitingJobs, JOB_UPDATED, startHeldJobsGateway } from '../lib/subscription-setup.ts';
@@ -41,35 +41,7 @@ export const fanout: Scenario = async (ctx) => {
     if (opened.failed > 0) ctx.log(`${opened.failed} connections failed: ${opened.firstError}`);
     ctx.log(`${opened.opened} subscribers in ${opened.ms} ms`);
 
-    const runs: Array<{ p50: number; p99: number; last: number; received: number; expected: number; fromMutationMs: number }> = [];
-    for (let run = 0; run < order.length; run++) {
-      const opId = run === 0 ? 's0' : `f${run}`;
-      if (run > 0) {
-        const subscribed = await clients.request<{ ready: number; failed: number; ms: number }>(
-          'subscribe',
-          { opId, query: JOB_UPDATED, variables: { id: order[run] }, timeoutMs: 60_000 },
-          300_000,
-        );
-        if (subscribed.failed) ctx.log(`${subscribed.failed} subscriptions failed`);
-      }
-      await clients.request('arm', { opId, status: 'CANCELED' });
-      await sleep(1000); // let the subscription storm settle
-      const sentAt = Date.now();
-      const canceled = await cancel(url, setup.token, order[run]!);
-      const collected = await clients.request<Collected>('collect', { opId, timeoutMs: 30_000 }, 60_000);
-      const committedAt = Date.parse(canceled.updatedAt);
-      const lat = collected.latencies;
-      const result = {
-        p50: quantile(lat, 0.5),
-        p99: quantile(lat, 0.99),
-        last: Math.max(...lat),
-        received: collected.received,
-        expected: collected.expected,
-        fromMutationMs: committedAt + Math.max(...lat) - sentAt,
-      };
-      ctx.log(`${run === 0 ? 'warm-up' : `run ${run}`}: ${result.received}/${result.expected} delivered; p50 ${result.p50} ms, p99 ${result.p99} ms, last ${result.last} ms after the commit`);
-      if (run > 0) runs.push(result);
-    }
+    const runs = await measureFanoutRuns({ clients, token: setup.token, jobIds: order, cancelUrl: () => url, log: ctx.log });
     await clients.request('close', {}, 60_000);
 
     // 1 → 1 at idle: one connection, one subscription, one update at a time.
@@ -95,30 +67,10 @@ export const fanout: Scenario = async (ctx) => {
     const idleP95 = quantile(idle.flat(), 0.95);
     ctx.log(`1 → 1 at idle: medians ${idleMedians.join(', ')} ms, p95 ${idleP95} ms`);
 
-    const p99 = median(runs.map((r) => r.p99));
-    const last = median(runs.map((r) => r.last));
-    const complete = runs.every((r) => r.received === r.expected && r.expected >= FANOUT_SUBSCRIBERS);
     const idleMedian = median(idleMedians);
     return {
       figures: [
-        {
-          measure: `one update → ${FANOUT_SUBSCRIBERS} jobUpdated subscribers: p99 delivery after commit`,
-          value: p99,
-          unit: 'ms',
-          baseline: `p50 ${median(runs.map((r) => r.p50))} ms; ${median(runs.map((r) => r.received))}/${median(runs.map((r) => r.expected))} delivered`,
-          goal: '≤ 1000 ms',
-          met: p99 <= 1000 && complete,
-          runs: runs.map((r) => r.p99),
-        },
-        {
-          measure: `one update → ${FANOUT_SUBSCRIBERS} subscribers: time to last delivery after commit`,
-          value: last,
-          unit: 'ms',
-          baseline: `from the cancel mutation leaving the client: ${Math.round(median(runs.map((r) => r.fromMutationMs)))} ms`,
-          goal: '≤ 1000 ms',
-          met: last <= 1000 && complete,
-          runs: runs.map((r) => r.last),
-        },
+        ...fanoutFigures(runs, { subscribers: FANOUT_SUBSCRIBERS, goalMs: 1000 }),
         {
           measure: '1 → 1 latency at idle, commit to arrival (median)',
           value: idleMedian,

@@ -11,9 +11,9 @@ import { median } from '../lib/stats.ts';
 import type { Scenario } from './context.ts';
 
 export const HISTORY_JOBS = 10_000;
-const CONNECTIONS = 50;
-const WARMUP_SECONDS = 4;
-const RUN_SECONDS = 8;
+export const CONNECTIONS = 50;
+export const WARMUP_SECONDS = 4;
+export const RUN_SECONDS = 8;
 
 export const HISTORY_QUERY = `query History($first: Int!) {
   videoJobs(first: $first) {
@@ -27,6 +27,14 @@ export const HISTORY_QUERY = `query History($first: Int!) {
     pageInfo { hasNextPage endCursor }
   }
 }`;
+
+/** Throws unless the page is what the benchmark claims it is; returns its size in bytes of JSON. */
+export async function checkHistoryPage(url: string, token: string): Promise<number> {
+  const page = await gqlData<{ videoJobs: { edges: Array<{ node: { videos: unknown[]; events: unknown[] } }> } }>(url, token, HISTORY_QUERY, { first: 20 });
+  const nodes = page.videoJobs.edges.map((e) => e.node);
+  if (nodes.length !== 20 || nodes.some((n) => n.videos.length !== 1 || n.events.length !== 5)) throw new Error(`unexpected history page from ${url}`);
+  return JSON.stringify(page).length;
+}
 
 export const history: Scenario = async (ctx) => {
   const dir = ctx.tempDir('history');
@@ -43,16 +51,7 @@ export const history: Scenario = async (ctx) => {
     env: { DATABASE_URL: databaseUrl('uncached'), MEDIA_DIR: join(dir, 'uncached', 'media'), LOG_LEVEL: 'info', RESPONSE_CACHE_ENTRIES: '0' },
   });
   try {
-    // The page is what the benchmark claims it is.
-    const page = await gqlData<{ videoJobs: { edges: Array<{ node: { videos: unknown[]; events: unknown[] } }> } }>(
-      gateway.url,
-      seeded.token,
-      HISTORY_QUERY,
-      { first: 20 },
-    );
-    const nodes = page.videoJobs.edges.map((e) => e.node);
-    if (nodes.length !== 20 || nodes.some((n) => n.videos.length !== 1 || n.events.length !== 5)) throw new Error('unexpected history page');
-    const responseBytes = JSON.stringify(page).length;
+    const responseBytes = await checkHistoryPage(gateway.url, seeded.token);
 
     const body = JSON.stringify({ query: HISTORY_QUERY, variables: { first: 20 } });
     const gatewayLoad = { url: `${gateway.url}/graphql`, body, token: seeded.token, connections: CONNECTIONS };

@@ -6,24 +6,19 @@
 import { join } from 'node:path';
 import { createTokenFor } from '../../src/auth/tokens.ts';
 import { openSqliteStore } from '../../src/store/sqlite/open.ts';
-import { generate, gqlData } from '../lib/gql.ts';
 import { startGateway, startSimulator } from '../lib/launch.ts';
+import { cpuShares, JobCreator, jobsInFlight, upstreamRequestCount } from '../lib/poller-load.ts';
 import { sleep, waitUntil } from '../lib/proc.ts';
 import { median } from '../lib/stats.ts';
 import type { Scenario } from './context.ts';
 
 export const JOBS_IN_FLIGHT = 1_000;
 const FIRST_JOBS = 100;
-const JOB_SECONDS = 1_800;
-const IDLE_WINDOW_MS = 10_000;
-const WINDOW_MS = 20_000;
-const SETTLE_MS = 10_000;
+export const JOB_SECONDS = 1_800;
+export const IDLE_WINDOW_MS = 10_000;
+export const WINDOW_MS = 20_000;
+export const SETTLE_MS = 10_000;
 
-interface Cpu {
-  userMs: number;
-  systemMs: number;
-  at: number;
-}
 interface Memory {
   heapUsed: number;
   rss: number;
@@ -49,16 +44,7 @@ export const pollerCost: Scenario = async (ctx) => {
       GENERATE_RATE_LIMIT_PER_MINUTE: '100000',
     },
   });
-  const cpuShare = async (windowMs: number) => {
-    const a = await gateway.child.request<Cpu>('cpu');
-    await sleep(windowMs);
-    const b = await gateway.child.request<Cpu>('cpu');
-    return (b.userMs + b.systemMs - a.userMs - a.systemMs) / (b.at - a.at);
-  };
-  const upstreamRequests = async () => {
-    const stats = (await (await fetch(`${new URL(simulator.url).origin}/_sim/stats`)).json()) as { requests: Record<string, Record<string, number>> };
-    return Object.values(stats.requests).reduce((sum, byStatus) => sum + Object.values(byStatus).reduce((s, n) => s + n, 0), 0);
-  };
+  const cpuShare = async (windowMs: number) => (await cpuShares([gateway.child], windowMs))[0]!;
   try {
     await sleep(2000);
     const idleCpu = await cpuShare(IDLE_WINDOW_MS);
@@ -66,25 +52,13 @@ export const pollerCost: Scenario = async (ctx) => {
     ctx.log(`idle: ${(idleCpu * 100).toFixed(2)} % of a core, heap ${(idleMemory.heapUsed / 2 ** 20).toFixed(1)} MiB`);
 
     const createdAt = Date.now();
-    let next = 0;
-    const createUpTo = (total: number) =>
-      Promise.all(
-        Array.from({ length: 8 }, async () => {
-          while (next < total) {
-            const i = next++;
-            await generate(gateway.url, token, { prompt: `poller cost job ${i}`, durationSeconds: i % 2 ? 5 : 10 });
-          }
-        }),
-      );
-    const inFlight = () =>
-      gqlData<{ videoJobs: { totalCount: number } }>(gateway.url, token, 'query { videoJobs(first: 1, filter: { status: [QUEUED, IN_PROGRESS] }) { totalCount } }').then(
-        (d) => d.videoJobs.totalCount,
-      );
-    await createUpTo(FIRST_JOBS);
+    const jobs = new JobCreator([gateway.url], token, 'poller cost job');
+    const inFlight = () => jobsInFlight(gateway.url, token);
+    await jobs.upTo(FIRST_JOBS);
     await waitUntil(async () => (await inFlight()) >= FIRST_JOBS, 60_000, `${FIRST_JOBS} jobs in flight`, 250);
     await sleep(SETTLE_MS / 2);
     const firstMemory = await gateway.child.request<Memory>('memory');
-    await createUpTo(JOBS_IN_FLIGHT);
+    await jobs.upTo(JOBS_IN_FLIGHT);
     await waitUntil(async () => (await inFlight()) >= JOBS_IN_FLIGHT, 120_000, `${JOBS_IN_FLIGHT} jobs in flight`, 500);
     ctx.log(`${JOBS_IN_FLIGHT} jobs created and submitted in ${((Date.now() - createdAt) / 1000).toFixed(1)} s`);
     await sleep(SETTLE_MS);
@@ -92,9 +66,9 @@ export const pollerCost: Scenario = async (ctx) => {
     const shares: number[] = [];
     const rates: number[] = [];
     for (let run = 0; run < ctx.runs; run++) {
-      const before = await upstreamRequests();
+      const before = await upstreamRequestCount(simulator.url);
       const share = await cpuShare(WINDOW_MS);
-      const rate = ((await upstreamRequests()) - before) / (WINDOW_MS / 1000);
+      const rate = ((await upstreamRequestCount(simulator.url)) - before) / (WINDOW_MS / 1000);
       shares.push(share);
       rates.push(rate);
       ctx.log(`window ${run + 1}: ${(share * 100).toFixed(2)} % of a core, ${rate.toFixed(1)} upstream requests/s, jobs ${Math.round((Date.now() - createdAt) / 1000)} s old at most`);
