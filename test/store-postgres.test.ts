@@ -1,12 +1,11 @@
 // The store contract on PostgreSQL: the same suite as SQLite's (test/store-contract.ts). Each store opened gets a
 // database of its own, cloned from one migrated template (much faster than migrating each).
 import { afterAll, afterEach, beforeAll, beforeEach, describe } from 'vitest';
-import pg from 'pg';
 import { openPostgresStore } from '../src/store/postgres/open.ts';
 import type { Store } from '../src/store/store.ts';
 import { describeStore, type OpenedStore } from './store-contract.ts';
-import { createTestDatabase } from './helpers/postgres.ts';
-import { databaseUrlFor, hasPostgres, TEST_DATABASE_URL, uniqueName } from './helpers/services.ts';
+import { adminQuery, createTestDatabase } from './helpers/postgres.ts';
+import { databaseUrlFor, hasPostgres, uniqueName } from './helpers/services.ts';
 import { FakeClock, type Statement } from './helpers/store-fixtures.ts';
 
 let template: Awaited<ReturnType<typeof createTestDatabase>> | null = null;
@@ -14,16 +13,6 @@ const databases: string[] = [];
 const opened = new Map<Store, { url: string; clock: FakeClock }>();
 /** Stores opened by the running test: closed after it, so that the server's 100 connections are never exhausted. */
 let openedInTest: Store[] | null = null;
-
-async function admin(statement: string): Promise<void> {
-  const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
-  await client.connect();
-  try {
-    await client.query(statement);
-  } finally {
-    await client.end();
-  }
-}
 
 beforeAll(async () => {
   if (!hasPostgres) return;
@@ -45,7 +34,7 @@ afterEach(async () => {
 
 afterAll(async () => {
   await Promise.all([...opened.keys()].map((store) => store.close()));
-  for (const name of databases) await admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  for (const name of databases) await adminQuery(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
   await template?.drop();
 });
 
@@ -61,7 +50,7 @@ describe.skipIf(!hasPostgres)('on PostgreSQL', () => {
   describeStore('PostgreSQL', {
     async open(options) {
       const name = uniqueName('gw_contract');
-      await admin(`CREATE DATABASE "${name}" TEMPLATE "${new URL(template!.url).pathname.slice(1)}"`);
+      await adminQuery(`CREATE DATABASE "${name}" TEMPLATE "${new URL(template!.url).pathname.slice(1)}"`);
       databases.push(name);
       return openOn(databaseUrlFor(name), new FakeClock(), options);
     },

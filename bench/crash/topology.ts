@@ -5,10 +5,10 @@
 // it again and its leases name the same replica before and after.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import type { VideoJob } from '../../src/domain/video-job.ts';
 import { openStore } from '../../src/store/open.ts';
 import { DEFAULT_LEASE_MS, type Store } from '../../src/store/store.ts';
+import { createBacking } from '../lib/backing.ts';
 import { freePort, sleep, spawnNode, type Child } from '../lib/proc.ts';
 
 export type StoreKind = 'sqlite' | 'postgres';
@@ -188,34 +188,9 @@ export async function openTopology(options: TopologyOptions): Promise<Topology> 
   };
 }
 
-/**
- * A fresh database on the server TEST_DATABASE_URL names and a fresh Redis key prefix on TEST_REDIS_URL, as the
- * tests make them (loaded here only: the SQLite run needs neither service).
- */
+/** A fresh database and Redis key prefix of the run's own (bench/lib/backing.ts), kept at the end when asked. */
 async function postgresBacking(options: TopologyOptions): Promise<Backing> {
-  const { createTestDatabase } = await import('../../test/helpers/postgres.ts');
-  const { TEST_REDIS_URL, uniqueName } = await import('../../test/helpers/services.ts');
-  const database = await createTestDatabase();
-  const keyPrefix = `${uniqueName('crashtest')}:`;
-  if (options.keep) options.log(`kept at the end: PostgreSQL database ${new URL(database.url).pathname.slice(1)}, Redis keys under "${keyPrefix}"`);
-  return {
-    databaseUrl: database.url,
-    env: { REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: keyPrefix },
-    async drop() {
-      await database.drop();
-      await dropRedisKeys(TEST_REDIS_URL, keyPrefix);
-    },
-  };
-}
-
-async function dropRedisKeys(url: string, prefix: string): Promise<void> {
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  await redis.connect();
-  try {
-    for await (const keys of redis.scanStream({ match: `${prefix}*`, count: 500 }) as AsyncIterable<string[]>) {
-      if (keys.length > 0) await redis.del(...keys);
-    }
-  } finally {
-    redis.disconnect();
-  }
+  const backing = await createBacking('crashtest');
+  if (options.keep) options.log(`kept at the end: PostgreSQL database ${backing.database}, Redis keys under "${backing.keyPrefix}"`);
+  return backing;
 }

@@ -8,9 +8,13 @@ import pg from 'pg';
 import type { ScenarioResult } from './report.ts';
 import { cpuTimeMsOf } from './proc.ts';
 
-/** The server's maintenance database, named with its user: databases are created and dropped through it. */
-export const POSTGRES_ADMIN_URL = process.env.BENCH_POSTGRES_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
-export const REDIS_URL = process.env.BENCH_REDIS_URL || 'redis://127.0.0.1:6379';
+/**
+ * The server's maintenance database, named with its user: databases are created and dropped through it. The tests'
+ * variables serve too, since `npm test` runs the crash test through here.
+ */
+export const POSTGRES_ADMIN_URL =
+  process.env.BENCH_POSTGRES_URL || process.env.TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
+export const REDIS_URL = process.env.BENCH_REDIS_URL || process.env.TEST_REDIS_URL || 'redis://127.0.0.1:6379';
 const PROBE_TIMEOUT_MS = 3_000;
 
 async function postgresProblem(): Promise<string | null> {

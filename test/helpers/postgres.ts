@@ -2,7 +2,8 @@
 import pg from 'pg';
 import { databaseUrlFor, TEST_DATABASE_URL, uniqueName } from './services.ts';
 
-async function admin(statement: string): Promise<void> {
+/** Runs one statement on the test server's maintenance database (CREATE / DROP DATABASE). */
+export async function adminQuery(statement: string): Promise<void> {
   const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
   await client.connect();
   try {
@@ -18,6 +19,6 @@ async function admin(statement: string): Promise<void> {
  */
 export async function createTestDatabase(options = ''): Promise<{ url: string; drop(): Promise<void> }> {
   const name = uniqueName('gw_test');
-  await admin(`CREATE DATABASE "${name}" ${options}`);
-  return { url: databaseUrlFor(name), drop: () => admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`) };
+  await adminQuery(`CREATE DATABASE "${name}" ${options}`);
+  return { url: databaseUrlFor(name), drop: () => adminQuery(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`) };
 }
